@@ -24,7 +24,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   if (pretty) {
     // pino-pretty is loaded lazily: JSON output (the production default) never needs it.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const prettyFactory = require('pino-pretty') as typeof import('pino-pretty').default;
+    const prettyFactory = require('pino-pretty') as typeof import('pino-pretty');
     return pino({ level, base: undefined }, prettyFactory({ destination: 2, colorize: true }));
   }
 
