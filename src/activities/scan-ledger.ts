@@ -1,0 +1,115 @@
+/**
+ * Activities that keep the scan ledger and build the response: recording payloads,
+ * reading extraction chunks for fan-out, assembling and amending the stored response,
+ * and running decorators and connectors on it.
+ */
+import { ApplicationFailure } from '@temporalio/activity';
+import type { StoqError, StoqResponse } from '../model/schemas';
+import { assembleResponse } from '../scan/assemble';
+import { ScanLedger } from '../scan/ledger';
+import { PluginUnavailableError } from '../plugins/host';
+import { PluginError } from '../plugins/api';
+import type {
+  ConnectorInput,
+  DecoratorInput,
+  DecoratorOutcome,
+  ExtractedDescriptor,
+  FinishInput,
+  PayloadRecord,
+  ReadChunkInput,
+  ScanSummary,
+} from '../workflows/types';
+import type { ActivityRuntime } from './runtime';
+
+export interface AmendInput {
+  scan_id: string;
+  decorators?: Record<string, unknown>;
+  errors: StoqError[];
+}
+
+export function scanLedgerActivities(runtime: ActivityRuntime) {
+  const ledgerOf = (scanId: string) => new ScanLedger(runtime.blobStore, scanId);
+
+  return {
+    async recordPayload(scanId: string, record: PayloadRecord): Promise<void> {
+      await ledgerOf(scanId).putRecord(record);
+    },
+
+    async readExtractedChunk(input: ReadChunkInput): Promise<ExtractedDescriptor[]> {
+      return ledgerOf(input.scan_id).extractedChunk(input.parent_payload_id, input.worker, input.chunk);
+    },
+
+    async assembleResponse(input: FinishInput): Promise<ScanSummary> {
+      const ledger = ledgerOf(input.scan_id);
+      const response = await assembleResponse(ledger, input);
+      await ledger.putResponse(response);
+      return summaryOf(ledger, response);
+    },
+
+    async amendResponse(input: AmendInput): Promise<ScanSummary> {
+      const ledger = ledgerOf(input.scan_id);
+      const response = await storedResponse(ledger);
+      if (input.decorators) response.decorators = { ...response.decorators, ...input.decorators };
+      for (const error of input.errors) {
+        if (!response.errors.some((known) => sameError(known, error))) response.errors.push(error);
+      }
+      await ledger.putResponse(response);
+      return summaryOf(ledger, response);
+    },
+
+    async runDecorator(input: DecoratorInput): Promise<DecoratorOutcome> {
+      const response = await storedResponse(ledgerOf(input.scan_id));
+      const result = await asPluginCall(async () => {
+        const instance = await runtime.plugins.instance(input.plugin.name, input.plugin.options, 'decorator');
+        return (await instance.decorator!.decorate(response)) ?? {};
+      });
+      const errors = (result.errors ?? []).map((error) => ({
+        error,
+        plugin_name: input.plugin.name,
+        payload_id: null,
+      }));
+      return { results: result.results, errors };
+    },
+
+    async runConnector(input: ConnectorInput): Promise<void> {
+      const response = await storedResponse(ledgerOf(input.scan_id));
+      await asPluginCall(async () => {
+        const instance = await runtime.plugins.instance(input.plugin.name, input.plugin.options, 'connector');
+        await instance.connector!.save(response);
+      });
+    },
+  };
+}
+
+async function storedResponse(ledger: ScanLedger): Promise<StoqResponse> {
+  const response = await ledger.response();
+  if (!response) throw new Error(`scan ${ledger.scanId} has no assembled response yet`);
+  return response;
+}
+
+function summaryOf(ledger: ScanLedger, response: StoqResponse): ScanSummary {
+  return {
+    scan_id: response.scan_id,
+    response_key: ledger.responseKey(),
+    payload_count: response.results.length,
+    error_count: response.errors.length,
+  };
+}
+
+function sameError(a: StoqError, b: StoqError): boolean {
+  return a.error === b.error && a.plugin_name === b.plugin_name && a.payload_id === b.payload_id;
+}
+
+async function asPluginCall<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof PluginUnavailableError) {
+      throw ApplicationFailure.nonRetryable(error.message, 'PluginUnavailable');
+    }
+    if (error instanceof PluginError && !error.retryable) {
+      throw ApplicationFailure.nonRetryable(error.message, 'PluginError');
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,188 @@
+/**
+ * Starting extracted payloads as child workflows, with bounded history.
+ *
+ * A worker that extracted few payloads lists them inline and the payload workflow starts
+ * their children itself. Larger extractions are listed in chunks in the scan ledger; each
+ * chunk gets a fan-out workflow that reads it and starts its children, so no workflow's
+ * history grows with the size of an archive.
+ */
+import {
+  ParentClosePolicy,
+  startChild,
+  WorkflowIdReusePolicy,
+  log,
+} from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { RequestMeta } from '../model/schemas';
+import { failureMessage, frameworkActivities, shortId } from './calls';
+import type {
+  ExtractedDescriptor,
+  ExtractionListing,
+  FanoutWorkflowInput,
+  PayloadWorkflowInput,
+  PayloadWorkflowResult,
+  ScanPlan,
+} from './types';
+
+/** Children started at once by one workflow; well under Temporal's pending-children limit. */
+const MAX_CHILDREN_IN_FLIGHT = 500;
+
+export interface ParentRef {
+  payload_id: string;
+  depth: number;
+  order: string;
+}
+
+export interface ChildContext {
+  scan_id: string;
+  plan: ScanPlan;
+  request_meta: RequestMeta;
+  parent: ParentRef;
+}
+
+export function payloadWorkflowId(scanId: string, sha256: string): string {
+  return `${scanId}/payload/${sha256}`;
+}
+
+/** Scans every payload the workers extracted; returns how many payloads that added. */
+export async function scanExtracted(
+  input: PayloadWorkflowInput,
+  listings: ExtractionListing[],
+): Promise<number> {
+  const context: ChildContext = {
+    scan_id: input.scan_id,
+    plan: input.plan,
+    request_meta: input.request_meta,
+    parent: { payload_id: input.payload.payload_id, depth: input.depth, order: input.order },
+  };
+
+  const tasks: (() => Promise<number>)[] = [];
+  listings.forEach((listing, workerSeq) => {
+    if (listing.inline) {
+      for (const extracted of listing.inline) {
+        tasks.push(() => startPayloadChild(context, extracted, workerSeq, listing.worker));
+      }
+      return;
+    }
+    for (let chunk = 0; chunk < listing.chunks; chunk++) {
+      tasks.push(() => startFanout(context, listing.worker, workerSeq, chunk));
+    }
+  });
+
+  const counts = await runBounded(tasks, MAX_CHILDREN_IN_FLIGHT);
+  return counts.reduce((sum, count) => sum + count, 0);
+}
+
+/**
+ * Starts the payload workflow of one extracted payload. Its id is unique per scan and
+ * SHA-256, and reuse is rejected: a second extraction of the same content (in this
+ * branch or any other) finds it started and adds no scan. Lineage of duplicates is merged
+ * when the response is assembled, from the extraction ledger.
+ */
+export async function startPayloadChild(
+  context: ChildContext,
+  extracted: ExtractedDescriptor,
+  workerSeq: number,
+  worker: string,
+): Promise<number> {
+  const { parent } = context;
+  const filename = extracted.payload_meta.extra_data.filename;
+  const child: PayloadWorkflowInput = {
+    scan_id: context.scan_id,
+    plan: context.plan,
+    request_meta: context.request_meta,
+    payload: {
+      payload_id: extracted.payload_id,
+      sha256: extracted.sha256,
+      size: extracted.size,
+      payload_meta: extracted.payload_meta,
+      extracted_by: [worker],
+      extracted_from: [parent.payload_id],
+    },
+    depth: parent.depth + 1,
+    order: `${parent.order}.${pad(workerSeq, 3)}${pad(extracted.index, 8)}`,
+    isRoot: false,
+  };
+
+  try {
+    const handle = await startChild('payloadWorkflow', {
+      workflowId: payloadWorkflowId(context.scan_id, extracted.sha256),
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      parentClosePolicy: ParentClosePolicy.TERMINATE,
+      args: [child],
+      staticSummary:
+        `payload ${shortId(extracted.payload_id)} extracted by ${worker} from ` +
+        `${shortId(parent.payload_id)}` +
+        (typeof filename === 'string' ? `: ${filename.slice(0, 80)}` : ''),
+    });
+    const result = (await handle.result()) as PayloadWorkflowResult;
+    return result.payload_count;
+  } catch (error) {
+    if (error instanceof WorkflowExecutionAlreadyStartedError) return 0;
+    log.error('payload workflow failed', {
+      scan_id: context.scan_id,
+      payload_id: extracted.payload_id,
+      error: failureMessage(error),
+    });
+    return 0;
+  }
+}
+
+async function startFanout(
+  context: ChildContext,
+  worker: string,
+  workerSeq: number,
+  chunk: number,
+): Promise<number> {
+  const input: FanoutWorkflowInput = {
+    scan_id: context.scan_id,
+    plan: context.plan,
+    request_meta: context.request_meta,
+    parent: context.parent,
+    worker,
+    chunk,
+  };
+  const handle = await startChild('fanoutWorkflow', {
+    workflowId: `${context.scan_id}/fanout/${context.parent.payload_id}/${worker}/${chunk}`,
+    workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+    args: [input, workerSeq],
+    staticSummary: `payloads ${chunk + 1} of ${worker} extractions from ${shortId(context.parent.payload_id)}`,
+  });
+  return (await handle.result()) as number;
+}
+
+/** A fan-out workflow: starts the payload workflows of one chunk of an extraction listing. */
+export async function fanoutWorkflow(input: FanoutWorkflowInput, workerSeq: number): Promise<number> {
+  const activities = frameworkActivities(`read ${input.worker} extractions, chunk ${input.chunk}`);
+  const extracted = await activities.readExtractedChunk({
+    scan_id: input.scan_id,
+    parent_payload_id: input.parent.payload_id,
+    worker: input.worker,
+    chunk: input.chunk,
+  });
+
+  const context: ChildContext = { ...input };
+  const tasks = extracted.map(
+    (descriptor) => () => startPayloadChild(context, descriptor, workerSeq, input.worker),
+  );
+  const counts = await runBounded(tasks, MAX_CHILDREN_IN_FLIGHT);
+  return counts.reduce((sum, count) => sum + count, 0);
+}
+
+/** Runs tasks with at most `limit` in flight; results in task order. */
+async function runBounded<T>(tasks: (() => Promise<T>)[], limit: number): Promise<T[]> {
+  const results: T[] = new Array(tasks.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < tasks.length) {
+      const index = next++;
+      results[index] = await tasks[index]();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, lane));
+  return results;
+}
+
+function pad(value: number, width: number): string {
+  return String(value).padStart(width, '0');
+}

@@ -1,0 +1,240 @@
+/**
+ * The payload workflow: one per unique payload of a scan (the root and every extracted
+ * payload), its workflow id derived from the scan id and the payload's SHA-256, so a
+ * payload is scanned exactly once per scan however many times it is extracted.
+ *
+ * Within the payload: rounds of dispatch and workers until no worker is due, then the
+ * destination archivers, then a record in the scan ledger, then the extracted payloads
+ * as child workflows.
+ */
+import type { StoqError } from '../model/schemas';
+import { failureMessage, frameworkActivities, pluginActivities, shortId } from './calls';
+import { scanExtracted } from './children';
+import { planRound } from './scheduling';
+import type {
+  ExtractionListing,
+  PayloadRecord,
+  PayloadWorkflowInput,
+  PayloadWorkflowResult,
+  PluginPlan,
+} from './types';
+
+interface PayloadState {
+  input: PayloadWorkflowInput;
+  /** Workers asked for so far, in order. */
+  due: string[];
+  done: Set<string>;
+  workersRun: string[];
+  archiversRun: string[];
+  archivers: Record<string, unknown>;
+  dispatchMeta: Record<string, Record<string, unknown>>;
+  errors: StoqError[];
+  listings: ExtractionListing[];
+}
+
+export async function payloadWorkflow(input: PayloadWorkflowInput): Promise<PayloadWorkflowResult> {
+  const state = initialState(input);
+  const { plan } = input;
+
+  if (input.depth > plan.max_recursion) {
+    addError(
+      state,
+      `max_recursion ${plan.max_recursion} reached: payload at extraction depth ${input.depth} not scanned`,
+    );
+  } else if (input.payload.payload_meta.should_scan) {
+    await scanRounds(state);
+  }
+
+  if (input.request_meta.archive_payloads && input.payload.payload_meta.should_archive) {
+    await archive(state);
+  }
+
+  await frameworkActivities(`record payload ${shortId(input.payload.payload_id)}`).recordPayload(
+    input.scan_id,
+    toRecord(state),
+  );
+
+  const descendants = await scanExtracted(input, state.listings);
+  return { payload_id: input.payload.payload_id, payload_count: 1 + descendants };
+}
+
+function initialState(input: PayloadWorkflowInput): PayloadState {
+  const { plan, payload } = input;
+  const due = [
+    ...(input.isRoot ? plan.start_dispatch : []),
+    ...plan.always_dispatch,
+    ...payload.payload_meta.dispatch_to,
+  ];
+  return {
+    input,
+    due: [...new Set(due)],
+    done: new Set(),
+    workersRun: [],
+    archiversRun: [],
+    archivers: {},
+    dispatchMeta: {},
+    errors: [],
+    listings: [],
+  };
+}
+
+/** stoQ's rounds: dispatchers, then every worker that may run, until none is due. */
+async function scanRounds(state: PayloadState): Promise<void> {
+  const { plan } = state.input;
+  const pluginCount = Object.keys(plan.plugins).length;
+  const dispatchers = usableDispatchers(state);
+
+  // Each round runs at least one new worker, so the plugin count bounds the rounds.
+  for (let round = 0; round <= pluginCount; round++) {
+    await dispatch(state, dispatchers);
+
+    const next = planRound({
+      due: state.due,
+      done: state.done,
+      requiredWorkers: (name) => workerPlan(state, name)?.requiredWorkers,
+      maxDepth: plan.max_required_worker_depth,
+    });
+    for (const { worker, reason } of next.abandoned) {
+      state.done.add(worker);
+      addError(state, reason, worker);
+    }
+    if (next.runnable.length === 0) return;
+
+    await Promise.all(next.runnable.map((worker) => runWorker(state, worker)));
+  }
+}
+
+function workerPlan(state: PayloadState, name: string): PluginPlan | undefined {
+  const plugin = state.input.plan.plugins[name];
+  return plugin && plugin.kinds.includes('worker') ? plugin : undefined;
+}
+
+/** The configured dispatchers that can run; the others are recorded as errors once. */
+function usableDispatchers(state: PayloadState): PluginPlan[] {
+  const usable: PluginPlan[] = [];
+  for (const name of state.input.plan.dispatchers) {
+    const plugin = state.input.plan.plugins[name];
+    if (plugin?.kinds.includes('dispatcher') && !plugin.invalid) usable.push(plugin);
+    else addError(state, unavailable(plugin, name, 'dispatcher'), name);
+  }
+  return usable;
+}
+
+async function dispatch(state: PayloadState, dispatchers: PluginPlan[]): Promise<void> {
+  if (dispatchers.length === 0) return;
+  const { input } = state;
+
+  let outcome;
+  try {
+    outcome = await frameworkActivities(`dispatch ${label(input)}`).dispatchPayload({
+      scan_id: input.scan_id,
+      request_meta: input.request_meta,
+      payload: input.payload,
+      dispatchers,
+      dispatch_meta: state.dispatchMeta,
+      workers_run: state.workersRun,
+    });
+  } catch (error) {
+    addError(state, failureMessage(error), 'dispatch');
+    return;
+  }
+
+  Object.assign(state.dispatchMeta, outcome.meta);
+  // Dispatchers run every round, as in stoQ; a dispatcher failing each round is one error.
+  for (const error of outcome.errors) {
+    const known = state.errors.some((e) => e.error === error.error && e.plugin_name === error.plugin_name);
+    if (!known) state.errors.push(error);
+  }
+  for (const names of Object.values(outcome.dispatched)) askFor(state, names);
+}
+
+async function runWorker(state: PayloadState, worker: string): Promise<void> {
+  const { input } = state;
+  const plugin = input.plan.plugins[worker];
+  state.done.add(worker);
+  if (plugin.invalid) {
+    addError(state, plugin.invalid, worker);
+    return;
+  }
+
+  try {
+    const activities = pluginActivities(plugin, `${worker} on ${label(input)}`);
+    const outcome = await activities.runWorker({
+      scan_id: input.scan_id,
+      request_meta: input.request_meta,
+      payload: input.payload,
+      plugin,
+      dispatch_meta: state.dispatchMeta,
+      workers_run: state.workersRun,
+    });
+    state.errors.push(...outcome.errors);
+    if (outcome.extracted) state.listings.push(outcome.extracted);
+    askFor(state, outcome.dispatch_to);
+  } catch (error) {
+    addError(state, failureMessage(error), worker);
+  }
+  state.workersRun.push(worker);
+}
+
+async function archive(state: PayloadState): Promise<void> {
+  const { input } = state;
+  for (const name of input.plan.dest_archivers) {
+    const plugin = input.plan.plugins[name];
+    if (!plugin?.kinds.includes('archiver') || plugin.invalid) {
+      addError(state, unavailable(plugin, name, 'archiver'), name);
+      continue;
+    }
+    try {
+      const activities = pluginActivities(plugin, `archive ${label(input)} with ${name}`);
+      const outcome = await activities.archivePayload({
+        scan_id: input.scan_id,
+        request_meta: input.request_meta,
+        payload: input.payload,
+        plugin,
+        dispatch_meta: state.dispatchMeta,
+        workers_run: state.workersRun,
+      });
+      state.errors.push(...outcome.errors);
+      if (outcome.results) state.archivers[name] = outcome.results;
+    } catch (error) {
+      addError(state, failureMessage(error), name);
+    }
+    state.archiversRun.push(name);
+  }
+}
+
+function askFor(state: PayloadState, names: readonly string[]): void {
+  for (const name of names) if (!state.due.includes(name)) state.due.push(name);
+}
+
+function addError(state: PayloadState, error: string, pluginName: string | null = null): void {
+  state.errors.push({ error, plugin_name: pluginName, payload_id: state.input.payload.payload_id });
+}
+
+function unavailable(plugin: PluginPlan | undefined, name: string, kind: string): string {
+  if (!plugin) return `unknown plugin "${name}"`;
+  return plugin.invalid ?? `plugin "${name}" is not a ${kind}`;
+}
+
+function label(input: PayloadWorkflowInput): string {
+  const filename = input.payload.payload_meta.extra_data.filename;
+  const name = typeof filename === 'string' ? ` (${filename.slice(0, 60)})` : '';
+  return `payload ${shortId(input.payload.payload_id)}${name}`;
+}
+
+function toRecord(state: PayloadState): PayloadRecord {
+  const { input } = state;
+  return {
+    payload_id: input.payload.payload_id,
+    sha256: input.payload.sha256,
+    size: input.payload.size,
+    depth: input.depth,
+    order: input.order,
+    payload_meta: input.payload.payload_meta,
+    dispatch_meta: state.dispatchMeta,
+    plugins_run: { workers: state.workersRun, archivers: state.archiversRun },
+    archivers: state.archivers,
+    errors: state.errors,
+    extracted_by_workers: state.listings.map((listing) => listing.worker),
+  };
+}
