@@ -38,6 +38,9 @@ import type {
 } from '../model/schemas';
 import type { BlobStore } from '../blobstore/types';
 
+/** The framework's zod: plugins in their own directories build option schemas with it. */
+export { z };
+
 export const PLUGIN_KINDS = [
   'worker',
   'dispatcher',
