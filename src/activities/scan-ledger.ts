@@ -17,6 +17,7 @@ import type {
   FinishInput,
   PayloadRecord,
   ReadChunkInput,
+  ScanPlan,
   ScanSummary,
 } from '../workflows/types';
 import type { ActivityRuntime } from './runtime';
@@ -27,10 +28,31 @@ export interface AmendInput {
   errors: StoqError[];
 }
 
+/** Plans of recent scans, so the payload workflows of a scan read the plan once per worker. */
+const PLAN_CACHE_SIZE = 64;
+
 export function scanLedgerActivities(runtime: ActivityRuntime) {
   const ledgerOf = (scanId: string) => new ScanLedger(runtime.blobStore, scanId);
+  const plans = new Map<string, ScanPlan>();
+
+  const remember = (scanId: string, plan: ScanPlan) => {
+    plans.delete(scanId);
+    plans.set(scanId, plan);
+    if (plans.size > PLAN_CACHE_SIZE) plans.delete(plans.keys().next().value as string);
+  };
 
   return {
+    async storePlan(scanId: string, plan: ScanPlan): Promise<void> {
+      await ledgerOf(scanId).putPlan(plan);
+      remember(scanId, plan);
+    },
+
+    async loadPlan(scanId: string): Promise<ScanPlan> {
+      const plan = plans.get(scanId) ?? (await ledgerOf(scanId).plan());
+      remember(scanId, plan);
+      return plan;
+    },
+
     async recordPayload(scanId: string, record: PayloadRecord): Promise<void> {
       await ledgerOf(scanId).putRecord(record);
     },

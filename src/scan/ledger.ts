@@ -6,11 +6,12 @@
  *   scans/<scan>/payloads/<payload>.json             what the payload workflow recorded
  *   scans/<scan>/workers/<payload>/<worker>.json     one worker's results
  *   scans/<scan>/extracted/<payload>/<worker>/<n>.json  one chunk of a worker's extractions
+ *   scans/<scan>/plan.json                           the plan the scan runs with
  *   scans/<scan>/response.json                       the final StoqResponse
  */
 import type { BlobStore } from '../blobstore/types';
 import type { StoqResponse } from '../model/schemas';
-import type { ExtractedDescriptor, PayloadRecord } from '../workflows/types';
+import type { ExtractedDescriptor, PayloadRecord, ScanPlan } from '../workflows/types';
 
 /** Extractions per ledger chunk: one fan-out workflow starts this many payload workflows. */
 export const EXTRACTION_CHUNK_SIZE = 500;
@@ -79,6 +80,16 @@ export class ScanLedger {
       if (body !== undefined) records.push(JSON.parse(body) as PayloadRecord);
     }
     return records.sort(byScanOrder);
+  }
+
+  async putPlan(plan: ScanPlan): Promise<void> {
+    await this.store.putDocument(this.key('plan.json'), toJson(plan));
+  }
+
+  async plan(): Promise<ScanPlan> {
+    const body = await this.store.getDocument(this.key('plan.json'));
+    if (body === undefined) throw new Error(`scan ${this.scanId} has no stored plan`);
+    return JSON.parse(body) as ScanPlan;
   }
 
   responseKey(): string {

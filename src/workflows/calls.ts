@@ -2,7 +2,13 @@
  * Activity proxies: one per plugin call, with that plugin's retry policy and timeouts,
  * and a summary that names the plugin and the payload in the Web UI.
  */
-import { ActivityFailure, ApplicationFailure, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  proxyActivities,
+  proxyLocalActivities,
+  type ActivityOptions,
+} from '@temporalio/workflow';
 import type { ScanActivities } from '../activities';
 import type { PluginPlan } from './types';
 
@@ -13,6 +19,17 @@ export function frameworkActivities(summary: string): ScanActivities {
     heartbeatTimeout: '2 minutes',
     retry: { maximumAttempts: 10, initialInterval: '1 second', maximumInterval: '30 seconds' },
     summary,
+  });
+}
+
+/**
+ * Ledger bookkeeping that runs in the worker holding the workflow task (local activities):
+ * small reads and writes that would otherwise cost a task-queue round trip per payload.
+ */
+export function ledgerActivities(): ScanActivities {
+  return proxyLocalActivities<ScanActivities>({
+    startToCloseTimeout: '2 minutes',
+    retry: { maximumAttempts: 10, initialInterval: '1 second', maximumInterval: '30 seconds' },
   });
 }
 

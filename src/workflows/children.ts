@@ -14,18 +14,24 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { RequestMeta } from '../model/schemas';
-import { failureMessage, frameworkActivities, shortId } from './calls';
+import { failureMessage, ledgerActivities, shortId } from './calls';
 import type {
   ExtractedDescriptor,
   ExtractionListing,
   FanoutWorkflowInput,
   PayloadWorkflowInput,
   PayloadWorkflowResult,
-  ScanPlan,
 } from './types';
 
-/** Children started at once by one workflow; well under Temporal's pending-children limit. */
-const MAX_CHILDREN_IN_FLIGHT = 500;
+/**
+ * Children in flight per workflow. Kept low on purpose: every open payload workflow holds
+ * a place in the worker's workflow cache, and a wide archive with thousands of children
+ * open at once evicts workflows that must then replay their history on every event.
+ */
+const MAX_CHILDREN_IN_FLIGHT = 100;
+
+/** Fan-out workflows in flight per payload: a 10,000-member archive opens 20, two at a time. */
+const MAX_FANOUTS_IN_FLIGHT = 2;
 
 export interface ParentRef {
   payload_id: string;
@@ -35,7 +41,6 @@ export interface ParentRef {
 
 export interface ChildContext {
   scan_id: string;
-  plan: ScanPlan;
   request_meta: RequestMeta;
   parent: ParentRef;
 }
@@ -51,26 +56,29 @@ export async function scanExtracted(
 ): Promise<number> {
   const context: ChildContext = {
     scan_id: input.scan_id,
-    plan: input.plan,
     request_meta: input.request_meta,
     parent: { payload_id: input.payload.payload_id, depth: input.depth, order: input.order },
   };
 
-  const tasks: (() => Promise<number>)[] = [];
+  const children: (() => Promise<number>)[] = [];
+  const fanouts: (() => Promise<number>)[] = [];
   listings.forEach((listing, workerSeq) => {
     if (listing.inline) {
       for (const extracted of listing.inline) {
-        tasks.push(() => startPayloadChild(context, extracted, workerSeq, listing.worker));
+        children.push(() => startPayloadChild(context, extracted, workerSeq, listing.worker));
       }
       return;
     }
     for (let chunk = 0; chunk < listing.chunks; chunk++) {
-      tasks.push(() => startFanout(context, listing.worker, workerSeq, chunk));
+      fanouts.push(() => startFanout(context, listing.worker, workerSeq, chunk));
     }
   });
 
-  const counts = await runBounded(tasks, MAX_CHILDREN_IN_FLIGHT);
-  return counts.reduce((sum, count) => sum + count, 0);
+  const counts = await Promise.all([
+    runBounded(children, MAX_CHILDREN_IN_FLIGHT),
+    runBounded(fanouts, MAX_FANOUTS_IN_FLIGHT),
+  ]);
+  return counts.flat().reduce((sum, count) => sum + count, 0);
 }
 
 /**
@@ -89,7 +97,6 @@ export async function startPayloadChild(
   const filename = extracted.payload_meta.extra_data.filename;
   const child: PayloadWorkflowInput = {
     scan_id: context.scan_id,
-    plan: context.plan,
     request_meta: context.request_meta,
     payload: {
       payload_id: extracted.payload_id,
@@ -136,7 +143,6 @@ async function startFanout(
 ): Promise<number> {
   const input: FanoutWorkflowInput = {
     scan_id: context.scan_id,
-    plan: context.plan,
     request_meta: context.request_meta,
     parent: context.parent,
     worker,
@@ -153,8 +159,7 @@ async function startFanout(
 
 /** A fan-out workflow: starts the payload workflows of one chunk of an extraction listing. */
 export async function fanoutWorkflow(input: FanoutWorkflowInput, workerSeq: number): Promise<number> {
-  const activities = frameworkActivities(`read ${input.worker} extractions, chunk ${input.chunk}`);
-  const extracted = await activities.readExtractedChunk({
+  const extracted = await ledgerActivities().readExtractedChunk({
     scan_id: input.scan_id,
     parent_payload_id: input.parent.payload_id,
     worker: input.worker,

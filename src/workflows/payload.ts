@@ -8,7 +8,7 @@
  * as child workflows.
  */
 import type { StoqError } from '../model/schemas';
-import { failureMessage, frameworkActivities, pluginActivities, shortId } from './calls';
+import { failureMessage, frameworkActivities, ledgerActivities, pluginActivities, shortId } from './calls';
 import { scanExtracted } from './children';
 import { planRound } from './scheduling';
 import type {
@@ -17,10 +17,12 @@ import type {
   PayloadWorkflowInput,
   PayloadWorkflowResult,
   PluginPlan,
+  ScanPlan,
 } from './types';
 
 interface PayloadState {
   input: PayloadWorkflowInput;
+  plan: ScanPlan;
   /** Workers asked for so far, in order. */
   due: string[];
   done: Set<string>;
@@ -33,8 +35,8 @@ interface PayloadState {
 }
 
 export async function payloadWorkflow(input: PayloadWorkflowInput): Promise<PayloadWorkflowResult> {
-  const state = initialState(input);
-  const { plan } = input;
+  const plan = await ledgerActivities().loadPlan(input.scan_id);
+  const state = initialState(input, plan);
 
   if (input.depth > plan.max_recursion) {
     addError(
@@ -49,17 +51,14 @@ export async function payloadWorkflow(input: PayloadWorkflowInput): Promise<Payl
     await archive(state);
   }
 
-  await frameworkActivities(`record payload ${shortId(input.payload.payload_id)}`).recordPayload(
-    input.scan_id,
-    toRecord(state),
-  );
+  await ledgerActivities().recordPayload(input.scan_id, toRecord(state));
 
   const descendants = await scanExtracted(input, state.listings);
   return { payload_id: input.payload.payload_id, payload_count: 1 + descendants };
 }
 
-function initialState(input: PayloadWorkflowInput): PayloadState {
-  const { plan, payload } = input;
+function initialState(input: PayloadWorkflowInput, plan: ScanPlan): PayloadState {
+  const { payload } = input;
   const due = [
     ...(input.isRoot ? plan.start_dispatch : []),
     ...plan.always_dispatch,
@@ -67,6 +66,7 @@ function initialState(input: PayloadWorkflowInput): PayloadState {
   ];
   return {
     input,
+    plan,
     due: [...new Set(due)],
     done: new Set(),
     workersRun: [],
@@ -80,7 +80,7 @@ function initialState(input: PayloadWorkflowInput): PayloadState {
 
 /** stoQ's rounds: dispatchers, then every worker that may run, until none is due. */
 async function scanRounds(state: PayloadState): Promise<void> {
-  const { plan } = state.input;
+  const { plan } = state;
   const pluginCount = Object.keys(plan.plugins).length;
   const dispatchers = usableDispatchers(state);
 
@@ -105,15 +105,15 @@ async function scanRounds(state: PayloadState): Promise<void> {
 }
 
 function workerPlan(state: PayloadState, name: string): PluginPlan | undefined {
-  const plugin = state.input.plan.plugins[name];
+  const plugin = state.plan.plugins[name];
   return plugin && plugin.kinds.includes('worker') ? plugin : undefined;
 }
 
 /** The configured dispatchers that can run; the others are recorded as errors once. */
 function usableDispatchers(state: PayloadState): PluginPlan[] {
   const usable: PluginPlan[] = [];
-  for (const name of state.input.plan.dispatchers) {
-    const plugin = state.input.plan.plugins[name];
+  for (const name of state.plan.dispatchers) {
+    const plugin = state.plan.plugins[name];
     if (plugin?.kinds.includes('dispatcher') && !plugin.invalid) usable.push(plugin);
     else addError(state, unavailable(plugin, name, 'dispatcher'), name);
   }
@@ -150,7 +150,7 @@ async function dispatch(state: PayloadState, dispatchers: PluginPlan[]): Promise
 
 async function runWorker(state: PayloadState, worker: string): Promise<void> {
   const { input } = state;
-  const plugin = input.plan.plugins[worker];
+  const plugin = state.plan.plugins[worker];
   state.done.add(worker);
   if (plugin.invalid) {
     addError(state, plugin.invalid, worker);
@@ -178,8 +178,8 @@ async function runWorker(state: PayloadState, worker: string): Promise<void> {
 
 async function archive(state: PayloadState): Promise<void> {
   const { input } = state;
-  for (const name of input.plan.dest_archivers) {
-    const plugin = input.plan.plugins[name];
+  for (const name of state.plan.dest_archivers) {
+    const plugin = state.plan.plugins[name];
     if (!plugin?.kinds.includes('archiver') || plugin.invalid) {
       addError(state, unavailable(plugin, name, 'archiver'), name);
       continue;

@@ -8,12 +8,13 @@
  */
 import { executeChild, WorkflowIdReusePolicy } from '@temporalio/workflow';
 import type { StoqError } from '../model/schemas';
-import { failureMessage, frameworkActivities, pluginActivities, shortId } from './calls';
+import { failureMessage, frameworkActivities, ledgerActivities, pluginActivities, shortId } from './calls';
 import { payloadWorkflowId } from './children';
 import type { PluginPlan, ScanSummary, ScanWorkflowInput } from './types';
 
 export async function scanWorkflow(input: ScanWorkflowInput): Promise<ScanSummary> {
   const errors: StoqError[] = [];
+  await ledgerActivities().storePlan(input.scan_id, input.plan);
   await scanRoot(input, errors);
 
   const ledger = frameworkActivities(`assemble response of scan ${shortId(input.scan_id)}`);
@@ -47,7 +48,6 @@ async function scanRoot(input: ScanWorkflowInput, errors: StoqError[]): Promise<
       args: [
         {
           scan_id: input.scan_id,
-          plan: input.plan,
           request_meta: input.request_meta,
           payload: input.root,
           depth: 0,

@@ -63,9 +63,13 @@ export interface ScanSummary {
   error_count: number;
 }
 
+/**
+ * A payload workflow's input. The scan plan is not in it: the scan workflow stores the
+ * plan once, and each payload workflow loads it, so no history grows with plan size
+ * times payload count.
+ */
 export interface PayloadWorkflowInput {
   scan_id: string;
-  plan: ScanPlan;
   request_meta: RequestMeta;
   payload: PayloadDescriptor;
   /** 0 for the root; extracted payloads are one deeper than what they came from. */
@@ -169,7 +173,6 @@ export interface ReadChunkInput {
 
 export interface FanoutWorkflowInput {
   scan_id: string;
-  plan: ScanPlan;
   request_meta: RequestMeta;
   parent: { payload_id: string; depth: number; order: string };
   worker: string;

@@ -47,6 +47,8 @@ async function startFromBinary(binaryPath: string): Promise<ProvidedServer> {
     const server = await startDevServer({
       binaryPath,
       dbFilename: path.join(dir, 'temporal.db'),
+      // Tests need no durability across power loss; fsync on every commit triples run time.
+      durability: 'fast',
       headless: true,
     });
     const stop = async () => {
