@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import { definePlugin } from '../../api';
-import { DEFAULT_DETECT_BYTES, detectPayload } from '../mimetype/detect';
+import { DEFAULT_DETECT_BYTES, detectBuffer, readHead } from '../mimetype/detect';
 
 const ARCHIVES = [
   'application/zip',
@@ -30,6 +30,22 @@ const OLE_DOCUMENTS = [
   'application/vnd.ms-office',
 ];
 
+/**
+ * libmagic calls base64 text `text/plain`. Text that is base64 through and through (long
+ * enough not to be an ordinary word) is also offered to the rules as this type, so a blob
+ * of encoded content gets decoded without decoding every text file.
+ */
+export const BASE64_TYPE = 'text/x-base64';
+const MIN_BASE64_CHARS = 64;
+
+/** True when `head` (the whole payload when `complete`) reads as base64 text. */
+export function looksLikeBase64(head: Buffer, complete: boolean): boolean {
+  const compact = head.toString('latin1').replace(/\s+/g, '');
+  if (compact.length < MIN_BASE64_CHARS) return false;
+  if (!complete) return /^[A-Za-z0-9+/]+={0,2}$/.test(compact);
+  return /^[A-Za-z0-9+/]+={0,2}$/.test(compact) && compact.length % 4 === 0;
+}
+
 /** The routing used when `rules` is not configured. */
 export const DEFAULT_FILETYPE_RULES: Readonly<Record<string, string[]>> = Object.freeze({
   ...Object.fromEntries(ARCHIVES.map((type) => [type, ['decompress']])),
@@ -37,6 +53,7 @@ export const DEFAULT_FILETYPE_RULES: Readonly<Record<string, string[]>> = Object
   'message/rfc822': ['smtp'],
   ...Object.fromEntries(OLE_DOCUMENTS.map((type) => [type, ['ole']])),
   'image/*': ['exif'],
+  [BASE64_TYPE]: ['b64decode'],
 });
 
 const workerNames = z.union([z.string().min(1), z.array(z.string().min(1))]);
@@ -83,10 +100,16 @@ export default definePlugin({
     return {
       dispatcher: {
         async dispatch(payload) {
-          const detection = await detectPayload(payload, options.max_bytes);
+          const head = await readHead(payload, options.max_bytes);
+          const detection = await detectBuffer(head);
+          const types = [detection.mimetype];
+          if (detection.mimetype === 'text/plain' && looksLikeBase64(head, head.length === payload.size)) {
+            types.push(BASE64_TYPE);
+          }
+
           return {
-            plugin_names: workersFor(detection.mimetype, rules),
-            meta: { mimetype: detection.mimetype, description: detection.description },
+            plugin_names: [...new Set(types.flatMap((type) => workersFor(type, rules)))],
+            meta: { mimetype: detection.mimetype, description: detection.description, types },
           };
         },
       },
