@@ -47,11 +47,12 @@ export async function payloadHandle(
   };
 }
 
-export function requestView(ledger: ScanLedger, requestMeta: RequestMeta): RequestView {
+export function requestView(ledger: ScanLedger, requestMeta: RequestMeta, signal?: AbortSignal): RequestView {
   return {
     scan_id: ledger.scanId,
     request_meta: requestMeta,
     results: async () => assembleResults(ledger, await ledger.records()),
+    signal,
   };
 }
 

@@ -72,7 +72,8 @@ export function pluginCallActivities(runtime: ActivityRuntime) {
       const result = await withPluginFailures(async () => {
         const instance = await runtime.plugins.instance(plugin.name, plugin.options, 'worker');
         const payload = await payloadHandle(runtime.blobStore, ledger, input);
-        return (await withHeartbeat(() => instance.worker!.scan(payload, requestView(ledger, input.request_meta)))) ?? {};
+        const request = requestView(ledger, input.request_meta, Context.current().cancellationSignal);
+        return (await withHeartbeat(() => instance.worker!.scan(payload, request))) ?? {};
       });
 
       if (result.results !== undefined) {
@@ -157,13 +158,17 @@ async function withPluginFailures<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Heartbeats while a plugin works, so a crashed worker is noticed within the heartbeat timeout. */
+/**
+ * Heartbeats while a plugin works, so a crashed worker is noticed within the heartbeat
+ * timeout and a cancellation reaches the activity. Once cancelled, the activity stops
+ * waiting for the plugin (which was told through the request's signal).
+ */
 async function withHeartbeat<T>(call: () => Promise<T>): Promise<T> {
   const context = Context.current();
   const every = Math.max(1000, (context.info.heartbeatTimeoutMs ?? 30000) / 3);
   const timer = setInterval(() => context.heartbeat(), every);
   try {
-    return await call();
+    return await Promise.race([call(), context.cancelled]);
   } finally {
     clearInterval(timer);
   }

@@ -110,12 +110,29 @@ async function storedResponse(ledger: ScanLedger): Promise<StoqResponse> {
 }
 
 function summaryOf(ledger: ScanLedger, response: StoqResponse): ScanSummary {
+  const workers = new Set(response.results.flatMap((result) => result.plugins_run.workers));
   return {
     scan_id: response.scan_id,
     response_key: ledger.responseKey(),
     payload_count: response.results.length,
     error_count: response.errors.length,
+    workers: [...workers].sort(),
+    yara_rules: yaraRulesOf(response),
   };
+}
+
+/** Rule names from `yara` worker results (`{ matches: [{ rule }] }`), tolerant of other shapes. */
+function yaraRulesOf(response: StoqResponse): string[] {
+  const rules = new Set<string>();
+  for (const result of response.results) {
+    const matches = (result.workers.yara as { matches?: unknown } | undefined)?.matches;
+    if (!Array.isArray(matches)) continue;
+    for (const match of matches) {
+      const rule = (match as { rule?: unknown }).rule;
+      if (typeof rule === 'string') rules.add(rule);
+    }
+  }
+  return [...rules].sort();
 }
 
 function sameError(a: StoqError, b: StoqError): boolean {

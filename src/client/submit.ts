@@ -11,6 +11,8 @@ import { newScanId, payloadIdFor, scanIdSchema } from '../scan/ids';
 import { ScanLedger } from '../scan/ledger';
 import type { ScanPlan, ScanSummary, ScanWorkflowInput } from '../workflows/types';
 import { ConfigError } from '../config/errors';
+import type { SearchAttributePair } from '@temporalio/common';
+import { keywordValue, StoqFilename, StoqScanId, StoqSha256, StoqSource } from '../workflows/search-attributes';
 
 export interface ScanSubmission {
   content: Buffer | Uint8Array | Readable;
@@ -25,6 +27,11 @@ export interface SubmitOptions {
   client: Client;
   blobStore: BlobStore;
   taskQueue: string;
+  /**
+   * Index scans with stoQ's search attributes (default true). They must be registered on
+   * the namespace (`stoq setup`; the local dev server registers them itself).
+   */
+  searchAttributes?: boolean;
 }
 
 export interface SubmittedScan {
@@ -70,6 +77,7 @@ async function startScanWorkflow(options: SubmitOptions, input: ScanWorkflowInpu
       args: [input],
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
       workflowIdConflictPolicy: 'USE_EXISTING',
+      typedSearchAttributes: options.searchAttributes === false ? [] : initialSearchAttributes(input),
       staticSummary: `scan ${label}(sha256 ${input.root.sha256.slice(0, 16)}, ${input.root.size} bytes)`,
     });
     // USE_EXISTING hands back the running scan when the id is taken, so a retried start
@@ -79,6 +87,16 @@ async function startScanWorkflow(options: SubmitOptions, input: ScanWorkflowInpu
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
     return { scanId: input.scan_id, handle: client.workflow.getHandle(input.scan_id), existing: true };
   }
+}
+
+function initialSearchAttributes(input: ScanWorkflowInput): SearchAttributePair[] {
+  const pairs: SearchAttributePair[] = [
+    { key: StoqScanId, value: input.scan_id },
+    { key: StoqSha256, value: [input.root.sha256] },
+  ];
+  if (input.filename) pairs.push({ key: StoqFilename, value: keywordValue(input.filename) });
+  if (input.request_meta.source) pairs.push({ key: StoqSource, value: keywordValue(input.request_meta.source) });
+  return pairs;
 }
 
 /** Waits for a scan to finish and reads its stored response. */

@@ -74,6 +74,11 @@ export interface RequestView {
   readonly request_meta: RequestMeta;
   /** Results of the payloads of this scan known so far (read on demand). */
   results(): Promise<PayloadResults[]>;
+  /**
+   * Aborts when the scan is cancelled or the plugin's time is up. Long-running plugins
+   * should pass it on (to fetch, child processes) or check it between steps.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** Content handed back by a worker or a provider: bytes in memory or a stream. */

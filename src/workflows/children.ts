@@ -7,11 +7,15 @@
  * history grows with the size of an archive.
  */
 import {
+  isCancellation,
+  log,
   ParentClosePolicy,
   startChild,
+  workflowInfo,
   WorkflowIdReusePolicy,
-  log,
 } from '@temporalio/workflow';
+import type { SearchAttributePair } from '@temporalio/common';
+import { keywordValue, StoqFilename, StoqScanId, StoqSha256 } from './search-attributes';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { RequestMeta } from '../model/schemas';
 import { failureMessage, ledgerActivities, shortId } from './calls';
@@ -47,6 +51,22 @@ export interface ChildContext {
 
 export function payloadWorkflowId(scanId: string, sha256: string): string {
   return `${scanId}/payload/${sha256}`;
+}
+
+/**
+ * A payload workflow's search attributes: its scan, its hash, its name. Set only when the
+ * scan itself was started with stoQ's attributes (so they are registered on the namespace).
+ */
+export function childSearchAttributes(scanId: string, sha256: string, filename?: unknown): SearchAttributePair[] {
+  if (!workflowInfo().typedSearchAttributes.get(StoqScanId)) return [];
+  const pairs: SearchAttributePair[] = [
+    { key: StoqScanId, value: scanId },
+    { key: StoqSha256, value: [sha256] },
+  ];
+  if (typeof filename === 'string' && filename.length > 0) {
+    pairs.push({ key: StoqFilename, value: keywordValue(filename) });
+  }
+  return pairs;
 }
 
 /** Scans every payload the workers extracted; returns how many payloads that added. */
@@ -116,6 +136,7 @@ export async function startPayloadChild(
       workflowId: payloadWorkflowId(context.scan_id, extracted.sha256),
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       parentClosePolicy: ParentClosePolicy.TERMINATE,
+      typedSearchAttributes: childSearchAttributes(context.scan_id, extracted.sha256, filename),
       args: [child],
       staticSummary:
         `payload ${shortId(extracted.payload_id)} extracted by ${worker} from ` +
@@ -126,6 +147,7 @@ export async function startPayloadChild(
     return result.payload_count;
   } catch (error) {
     if (error instanceof WorkflowExecutionAlreadyStartedError) return 0;
+    if (isCancellation(error)) throw error;
     log.error('payload workflow failed', {
       scan_id: context.scan_id,
       payload_id: extracted.payload_id,
@@ -151,10 +173,15 @@ async function startFanout(
   const handle = await startChild('fanoutWorkflow', {
     workflowId: `${context.scan_id}/fanout/${context.parent.payload_id}/${worker}/${chunk}`,
     workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+    typedSearchAttributes: fanoutSearchAttributes(context.scan_id),
     args: [input, workerSeq],
     staticSummary: `payloads ${chunk + 1} of ${worker} extractions from ${shortId(context.parent.payload_id)}`,
   });
   return (await handle.result()) as number;
+}
+
+function fanoutSearchAttributes(scanId: string): SearchAttributePair[] {
+  return workflowInfo().typedSearchAttributes.get(StoqScanId) ? [{ key: StoqScanId, value: scanId }] : [];
 }
 
 /** A fan-out workflow: starts the payload workflows of one chunk of an extraction listing. */

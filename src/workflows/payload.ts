@@ -7,15 +7,18 @@
  * destination archivers, then a record in the scan ledger, then the extracted payloads
  * as child workflows.
  */
+import { CancellationScope, isCancellation, setHandler } from '@temporalio/workflow';
 import type { StoqError } from '../model/schemas';
 import { failureMessage, frameworkActivities, ledgerActivities, pluginActivities, shortId } from './calls';
 import { scanExtracted } from './children';
+import { payloadProgressQuery } from './queries';
 import { planRound } from './scheduling';
 import type {
   ExtractionListing,
   PayloadRecord,
   PayloadWorkflowInput,
   PayloadWorkflowResult,
+  PayloadProgress,
   PluginPlan,
   ScanPlan,
 } from './types';
@@ -32,12 +35,33 @@ interface PayloadState {
   dispatchMeta: Record<string, Record<string, unknown>>;
   errors: StoqError[];
   listings: ExtractionListing[];
+  progress: PayloadProgress;
 }
 
 export async function payloadWorkflow(input: PayloadWorkflowInput): Promise<PayloadWorkflowResult> {
   const plan = await ledgerActivities().loadPlan(input.scan_id);
   const state = initialState(input, plan);
+  setHandler(payloadProgressQuery, () => state.progress);
 
+  try {
+    await scanAndArchive(state);
+  } catch (error) {
+    if (!isCancellation(error)) throw error;
+    // Cancelled (stoq cancel): keep what this payload has so far in the partial response.
+    addError(state, 'scan cancelled');
+    await CancellationScope.nonCancellable(() => ledgerActivities().recordPayload(input.scan_id, toRecord(state)));
+    throw error;
+  }
+  await ledgerActivities().recordPayload(input.scan_id, toRecord(state));
+
+  state.progress.phase = 'extracting';
+  const descendants = await scanExtracted(input, state.listings);
+  state.progress.phase = 'done';
+  return { payload_id: input.payload.payload_id, payload_count: 1 + descendants };
+}
+
+async function scanAndArchive(state: PayloadState): Promise<void> {
+  const { input, plan } = state;
   if (input.depth > plan.max_recursion) {
     addError(
       state,
@@ -47,14 +71,10 @@ export async function payloadWorkflow(input: PayloadWorkflowInput): Promise<Payl
     await scanRounds(state);
   }
 
+  state.progress.phase = 'archiving';
   if (input.request_meta.archive_payloads && input.payload.payload_meta.should_archive) {
     await archive(state);
   }
-
-  await ledgerActivities().recordPayload(input.scan_id, toRecord(state));
-
-  const descendants = await scanExtracted(input, state.listings);
-  return { payload_id: input.payload.payload_id, payload_count: 1 + descendants };
 }
 
 function initialState(input: PayloadWorkflowInput, plan: ScanPlan): PayloadState {
@@ -75,6 +95,7 @@ function initialState(input: PayloadWorkflowInput, plan: ScanPlan): PayloadState
     dispatchMeta: {},
     errors: [],
     listings: [],
+    progress: { payload_id: payload.payload_id, phase: 'scanning', workers_run: [], running: [], extracted: 0 },
   };
 }
 
@@ -135,6 +156,7 @@ async function dispatch(state: PayloadState, dispatchers: PluginPlan[]): Promise
       workers_run: state.workersRun,
     });
   } catch (error) {
+    if (isCancellation(error)) throw error;
     addError(state, failureMessage(error), 'dispatch');
     return;
   }
@@ -157,6 +179,7 @@ async function runWorker(state: PayloadState, worker: string): Promise<void> {
     return;
   }
 
+  state.progress.running.push(worker);
   try {
     const activities = pluginActivities(plugin, `${worker} on ${label(input)}`);
     const outcome = await activities.runWorker({
@@ -168,12 +191,19 @@ async function runWorker(state: PayloadState, worker: string): Promise<void> {
       workers_run: state.workersRun,
     });
     state.errors.push(...outcome.errors);
-    if (outcome.extracted) state.listings.push(outcome.extracted);
+    if (outcome.extracted) {
+      state.listings.push(outcome.extracted);
+      state.progress.extracted += outcome.extracted.count;
+    }
     askFor(state, outcome.dispatch_to);
   } catch (error) {
+    if (isCancellation(error)) throw error;
     addError(state, failureMessage(error), worker);
+  } finally {
+    state.progress.running = state.progress.running.filter((name) => name !== worker);
   }
   state.workersRun.push(worker);
+  state.progress.workers_run = [...state.workersRun];
 }
 
 async function archive(state: PayloadState): Promise<void> {
@@ -197,6 +227,7 @@ async function archive(state: PayloadState): Promise<void> {
       state.errors.push(...outcome.errors);
       if (outcome.results) state.archivers[name] = outcome.results;
     } catch (error) {
+      if (isCancellation(error)) throw error;
       addError(state, failureMessage(error), name);
     }
     state.archiversRun.push(name);

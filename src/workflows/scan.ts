@@ -6,17 +6,46 @@
  * stores it, and hands it to the connectors. A failing decorator or connector is an error
  * entry in the stored response; the scan still completes.
  */
-import { executeChild, WorkflowIdReusePolicy } from '@temporalio/workflow';
+import {
+  CancellationScope,
+  executeChild,
+  isCancellation,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+  WorkflowIdReusePolicy,
+} from '@temporalio/workflow';
 import type { StoqError } from '../model/schemas';
 import { failureMessage, frameworkActivities, ledgerActivities, pluginActivities, shortId } from './calls';
-import { payloadWorkflowId } from './children';
-import type { PluginPlan, ScanSummary, ScanWorkflowInput } from './types';
+import { childSearchAttributes, payloadWorkflowId } from './children';
+import { scanProgressQuery } from './queries';
+import {
+  StoqHasErrors,
+  StoqPayloadCount,
+  StoqScanId,
+  StoqWorkers,
+  StoqYaraRules,
+} from './search-attributes';
+import type { PluginPlan, ScanProgress, ScanSummary, ScanWorkflowInput } from './types';
+
+export const SCAN_CANCELLED = 'scan cancelled';
 
 export async function scanWorkflow(input: ScanWorkflowInput): Promise<ScanSummary> {
+  const progress: ScanProgress = { scan_id: input.scan_id, phase: 'scanning' };
+  setHandler(scanProgressQuery, () => progress);
   const errors: StoqError[] = [];
   await ledgerActivities().storePlan(input.scan_id, input.plan);
-  await scanRoot(input, errors);
 
+  try {
+    await scanRoot(input, errors);
+  } catch (error) {
+    if (!isCancellation(error)) throw error;
+    progress.phase = 'cancelled';
+    await CancellationScope.nonCancellable(() => keepPartialResponse(input, errors));
+    throw error;
+  }
+
+  progress.phase = 'assembling';
   const ledger = frameworkActivities(`assemble response of scan ${shortId(input.scan_id)}`);
   await ledger.assembleResponse({
     scan_id: input.scan_id,
@@ -26,15 +55,43 @@ export async function scanWorkflow(input: ScanWorkflowInput): Promise<ScanSummar
     errors,
   });
 
+  progress.phase = 'decorating';
   const decorators = await decorate(input, errors);
   let summary = await ledger.amendResponse({ scan_id: input.scan_id, decorators, errors });
 
+  progress.phase = 'connecting';
   const connectorErrors = await connect(input);
   if (connectorErrors.length > 0) {
     // stoQ v3 built these errors and then dropped them; here they reach the stored response.
     summary = await ledger.amendResponse({ scan_id: input.scan_id, errors: connectorErrors });
   }
+
+  progress.phase = 'done';
+  recordOutcome(summary);
   return summary;
+}
+
+/** A cancelled scan still leaves what it found, marked as cancelled. */
+async function keepPartialResponse(input: ScanWorkflowInput, errors: StoqError[]): Promise<void> {
+  const summary = await frameworkActivities(`keep partial response of scan ${shortId(input.scan_id)}`).assembleResponse({
+    scan_id: input.scan_id,
+    time: input.time,
+    request_meta: input.request_meta,
+    decorators: {},
+    errors: [...errors, { error: SCAN_CANCELLED, plugin_name: null, payload_id: null }],
+  });
+  recordOutcome(summary);
+}
+
+/** Search attributes known only at the end; only when the scan was started with stoQ's. */
+function recordOutcome(summary: ScanSummary): void {
+  if (!workflowInfo().typedSearchAttributes.get(StoqScanId)) return;
+  upsertSearchAttributes([
+    { key: StoqWorkers, value: summary.workers },
+    { key: StoqYaraRules, value: summary.yara_rules },
+    { key: StoqHasErrors, value: summary.error_count > 0 },
+    { key: StoqPayloadCount, value: summary.payload_count },
+  ]);
 }
 
 async function scanRoot(input: ScanWorkflowInput, errors: StoqError[]): Promise<void> {
@@ -42,6 +99,7 @@ async function scanRoot(input: ScanWorkflowInput, errors: StoqError[]): Promise<
     await executeChild('payloadWorkflow', {
       workflowId: payloadWorkflowId(input.scan_id, input.root.sha256),
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      typedSearchAttributes: childSearchAttributes(input.scan_id, input.root.sha256, input.filename),
       staticSummary: `root payload ${shortId(input.root.payload_id)}${
         input.filename ? `: ${input.filename.slice(0, 80)}` : ''
       }`,
@@ -57,6 +115,7 @@ async function scanRoot(input: ScanWorkflowInput, errors: StoqError[]): Promise<
       ],
     });
   } catch (error) {
+    if (isCancellation(error)) throw error;
     errors.push({ error: failureMessage(error), plugin_name: null, payload_id: input.root.payload_id });
   }
 }
@@ -73,6 +132,7 @@ async function decorate(input: ScanWorkflowInput, errors: StoqError[]): Promise<
         if (outcome.results !== undefined) results[plugin.name] = outcome.results;
         errors.push(...outcome.errors);
       } catch (error) {
+        if (isCancellation(error)) throw error;
         errors.push({ error: failureMessage(error), plugin_name: plugin.name, payload_id: null });
       }
     }),
@@ -90,6 +150,7 @@ async function connect(input: ScanWorkflowInput): Promise<StoqError[]> {
         const activities = pluginActivities(plugin, `save scan ${shortId(input.scan_id)} with ${plugin.name}`);
         await activities.runConnector({ scan_id: input.scan_id, plugin });
       } catch (error) {
+        if (isCancellation(error)) throw error;
         errors.push({ error: failureMessage(error), plugin_name: plugin.name, payload_id: null });
       }
     }),

@@ -61,6 +61,27 @@ export interface ScanSummary {
   response_key: string;
   payload_count: number;
   error_count: number;
+  /** Workers that ran on any payload, sorted (for search attributes). */
+  workers: string[];
+  /** YARA rules that matched any payload, sorted. */
+  yara_rules: string[];
+  /** Set when the scan was cancelled: the stored response is partial. */
+  cancelled?: boolean;
+}
+
+/** What a scan workflow answers to the `progress` query. */
+export interface ScanProgress {
+  scan_id: string;
+  phase: 'scanning' | 'assembling' | 'decorating' | 'connecting' | 'done' | 'cancelled';
+}
+
+/** What a payload workflow answers to the `progress` query. */
+export interface PayloadProgress {
+  payload_id: string;
+  phase: 'scanning' | 'archiving' | 'extracting' | 'done';
+  workers_run: string[];
+  running: string[];
+  extracted: number;
 }
 
 /**
