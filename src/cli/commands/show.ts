@@ -1,0 +1,65 @@
+/**
+ * `stoq show SCAN_ID`: the stored response of a finished scan. Without a stored response, the
+ * scan's workflow says why: still running, failed, or no such scan.
+ */
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { loadAppContext, type AppContext } from '../../app/context';
+import { readResponse } from '../../client/submit';
+import { ScanLedger } from '../../scan/ledger';
+import { scanIdSchema } from '../../scan/ids';
+import { InfraError, UsageError } from '../errors';
+import { parseFlags, showFlagsSchema, type ShowFlags } from '../options';
+import { printJson } from '../output';
+import { openSession } from '../session';
+import { scanFailed } from './scan';
+import { appFlagsOf } from './common';
+
+export async function showCommand(scanId: string, raw: Record<string, unknown>): Promise<void> {
+  const flags = parseFlags(showFlagsSchema, raw);
+  if (!scanIdSchema.safeParse(scanId).success)
+    throw new UsageError(`not a scan id: ${JSON.stringify(scanId)}`);
+  const ctx = loadAppContext(appFlagsOf(flags));
+
+  const stored = await new ScanLedger(ctx.blobStore, scanId).response();
+  if (stored) {
+    await printJson(stored);
+    return;
+  }
+  await explainMissing(ctx, flags, scanId);
+}
+
+async function explainMissing(ctx: AppContext, flags: ShowFlags, scanId: string): Promise<void> {
+  const session = await openSession(ctx, flags, {
+    mayStartServer: false,
+    worker: 'never',
+    taskQueue: '',
+  });
+  try {
+    const handle = session.client.workflow.getHandle(scanId);
+    const description = await handle.describe().catch((error: unknown) => {
+      if (error instanceof WorkflowNotFoundError) throw new UsageError(`no scan with id ${scanId}`);
+      throw error;
+    });
+
+    const status = description.status.name;
+    if (status === 'RUNNING' && flags.wait) {
+      await handle.result().catch((error: unknown) => {
+        throw scanFailed(scanId, error);
+      });
+      await printJson(await readResponse(ctx.blobStore, scanId));
+      return;
+    }
+    if (status === 'RUNNING')
+      throw new InfraError(`scan ${scanId} is still running (use --wait to wait for it)`);
+    if (status === 'COMPLETED') {
+      throw new InfraError(
+        `scan ${scanId} completed but its response is not in the blob store at ${ctx.config.blobstore.root}`,
+      );
+    }
+    throw new InfraError(
+      `scan ${scanId} has no response: its workflow is ${status.toLowerCase().replace(/_/g, ' ')}`,
+    );
+  } finally {
+    await session.close();
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * The embedded default: no server configured. `stoq scan` starts a dev server persisting under
+ * the stoQ home (on another port when the local one is held by something that is not
+ * Temporal), scans, and leaves the history; `stoq server` reopens that history with the Web UI
+ * and the retention stoQ asks for, and a later scan uses that running server.
+ */
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Connection } from '@temporalio/client';
+import { stoqResponseSchema } from '../../src/model/schemas';
+import { freePort } from '../../src/temporal/dev-server';
+import { cliEnv, requireBuiltCli, runCli, startCli } from '../harness/cli';
+
+let home: string;
+let squatter: Server;
+let squatted: number;
+const sockets = new Set<Socket>();
+
+beforeAll(async () => {
+  requireBuiltCli();
+  home = mkdtempSync(join(tmpdir(), 'stoq-cli-embedded-'));
+  // Something that is not Temporal holds the "local" port.
+  squatted = await freePort();
+  squatter = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+    socket.end('not temporal\n');
+    socket.once('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => squatter.listen(squatted, '127.0.0.1', resolve));
+});
+
+afterAll(async () => {
+  for (const socket of sockets) socket.destroy();
+  await new Promise<void>((resolve) => squatter.close(() => resolve()));
+  rmSync(home, { recursive: true, force: true });
+});
+
+test('scan with no server starts one, falls back from a busy port, and the history outlives it', async () => {
+  const file = join(home, 'sample.txt');
+  writeFileSync(file, 'embedded default sample\n');
+  writeFileSync(join(home, 'stoq.cfg'), '[temporal]\nhistory_retention_days = 7\n');
+  const env = cliEnv({ STOQ_HOME: home, STOQ_LOCAL_TEMPORAL_PORT: String(squatted) });
+
+  const scanned = await runCli(['scan', file], { env });
+
+  expect(scanned.code).toBe(0);
+  expect(scanned.stderr).toMatch(/not Temporal; using another port/);
+  const first = stoqResponseSchema.parse(JSON.parse(scanned.stdout));
+  expect(existsSync(join(home, 'temporal', 'temporal.db'))).toBe(true);
+
+  // `stoq server` on the same database (created with 7 days) sets the default 30 days.
+  rmSync(join(home, 'stoq.cfg'));
+  const port = await freePort();
+  const uiPort = await freePort();
+  const serverEnv = cliEnv({ STOQ_HOME: home, STOQ_LOCAL_TEMPORAL_PORT: String(port) });
+  const server = startCli(['server', '--ui-port', String(uiPort)], { env: serverEnv });
+  try {
+    await server.waitFor('Web UI:');
+
+    const connection = await Connection.connect({ address: `127.0.0.1:${port}` });
+    try {
+      const namespace = await connection.workflowService.describeNamespace({
+        namespace: 'default',
+      });
+      expect(Number(namespace.config?.workflowExecutionRetentionTtl?.seconds)).toBe(30 * 24 * 3600);
+      const history = await connection.workflowService.describeWorkflowExecution({
+        namespace: 'default',
+        execution: { workflowId: first.scan_id },
+      });
+      expect(history.workflowExecutionInfo?.status).toBe(2); // COMPLETED
+    } finally {
+      await connection.close();
+    }
+
+    // A scan now finds the running server instead of starting one, and `show` reads it back.
+    const second = await runCli(['scan', '-'], { env: serverEnv, input: 'second sample' });
+    expect(second.code).toBe(0);
+    expect(second.stderr).not.toMatch(/temporal dev server ready/);
+    const shown = await runCli(['show', first.scan_id], { env: serverEnv });
+    expect(JSON.parse(shown.stdout)).toEqual(first);
+  } finally {
+    server.kill('SIGTERM');
+    const stopped = await server.done;
+    expect(stopped.code).toBe(0);
+    expect(stopped.stdout).toMatch(new RegExp(`^Temporal server: 127\\.0\\.0\\.1:${port}$`, 'm'));
+    expect(stopped.stdout).toMatch(new RegExp(`^Web UI: +http://127\\.0\\.0\\.1:${uiPort}$`, 'm'));
+  }
+});
