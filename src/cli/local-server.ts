@@ -17,6 +17,7 @@ import {
   type DevServer,
 } from '../temporal/dev-server';
 import { InfraError } from './errors';
+import { devServerSearchAttributeArgs, registerSearchAttributes } from '../temporal/search-attributes';
 
 export const LOCAL_HOST = '127.0.0.1';
 export const DEFAULT_LOCAL_PORT = 7233;
@@ -103,6 +104,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Dev
     ip: options.ip,
     namespace: options.namespace,
     logger: options.logger,
+    extraArgs: devServerSearchAttributeArgs(),
   }).catch((error: unknown) => {
     throw new InfraError(
       `could not start the local Temporal server: ${(error as Error).message.split('\n')[0]}`,
@@ -111,7 +113,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Dev
   });
 
   try {
-    await applyRetention(server.address, options.namespace, options.retentionDays, options.logger);
+    await prepareNamespace(server.address, options.namespace, options.retentionDays, options.logger);
   } catch (error) {
     await server.stop();
     throw error;
@@ -134,6 +136,8 @@ export async function localServerForScan(
   const state = await probePort(LOCAL_HOST, port, options.namespace);
   if (state === 'temporal') {
     options.logger.debug({ address: `${LOCAL_HOST}:${port}` }, 'using the local Temporal server');
+    // A `stoq server` of an older version may predate some search attributes.
+    await prepareNamespace(`${LOCAL_HOST}:${port}`, options.namespace, options.retentionDays, options.logger);
     return { address: `${LOCAL_HOST}:${port}`, started: false, stop: async () => {} };
   }
 
@@ -146,6 +150,23 @@ export async function localServerForScan(
   }
   const server = await startLocalServer({ ...options, port: chosen });
   return { address: server.address, started: true, stop: () => server.stop() };
+}
+
+/** History retention and stoQ's search attributes, on a new or an old database file alike. */
+export async function prepareNamespace(
+  address: string,
+  namespace: string,
+  retentionDays: number,
+  logger: Logger,
+): Promise<void> {
+  await applyRetention(address, namespace, retentionDays, logger);
+  const connection = await Connection.connect({ address });
+  try {
+    const added = await registerSearchAttributes(connection, namespace);
+    if (added.length > 0) logger.debug({ namespace, search_attributes: added }, 'search attributes registered');
+  } finally {
+    await connection.close();
+  }
 }
 
 /**
