@@ -129,7 +129,9 @@ async function storeExtracted(
         'PluginError',
       );
     }
-    descriptors.push({ ...ref, payload_id: payloadIdFor(input.scan_id, ref.sha256), payload_meta: meta.data, index });
+    const payloadId = payloadIdFor(input.scan_id, ref.sha256);
+    const recorded = (await ledger.record(payloadId)) !== undefined;
+    descriptors.push({ ...ref, payload_id: payloadId, payload_meta: meta.data, index, ...(recorded && { recorded }) });
     if (index % 100 === 0) Context.current().heartbeat();
   }
 

@@ -9,6 +9,7 @@ import { assembleResponse } from '../scan/assemble';
 import { ScanLedger } from '../scan/ledger';
 import { PluginUnavailableError } from '../plugins/host';
 import { PluginError } from '../plugins/api';
+import { NothingToRetryError, prepareRetry, type RetryPreparation } from '../scan/retry';
 import type {
   ConnectorInput,
   DecoratorInput,
@@ -17,6 +18,9 @@ import type {
   FinishInput,
   PayloadRecord,
   ReadChunkInput,
+  RetryChunkInput,
+  RetryEntry,
+  RetryWorkflowInput,
   ScanPlan,
   ScanSummary,
 } from '../workflows/types';
@@ -55,6 +59,27 @@ export function scanLedgerActivities(runtime: ActivityRuntime) {
 
     async recordPayload(scanId: string, record: PayloadRecord): Promise<void> {
       await ledgerOf(scanId).putRecord(record);
+    },
+
+    async loadRecord(scanId: string, payloadId: string): Promise<PayloadRecord> {
+      const record = await ledgerOf(scanId).record(payloadId);
+      if (!record) throw ApplicationFailure.nonRetryable(`scan ${scanId} has no record of payload ${payloadId}`);
+      return record;
+    },
+
+    async prepareRetry(input: RetryWorkflowInput): Promise<RetryPreparation> {
+      try {
+        return await prepareRetry(ledgerOf(input.original_scan_id), ledgerOf(input.scan_id), input.plan, input.plugins);
+      } catch (error) {
+        if (error instanceof NothingToRetryError) throw ApplicationFailure.nonRetryable(error.message, 'NothingToRetry');
+        throw error;
+      }
+    },
+
+    async readRetryChunk(input: RetryChunkInput): Promise<RetryEntry[]> {
+      const entries = await ledgerOf(input.scan_id).document<RetryEntry[]>(`retry/${input.chunk}.json`);
+      if (!entries) throw ApplicationFailure.nonRetryable(`retry chunk ${input.chunk} of ${input.scan_id} is missing`);
+      return entries;
     },
 
     async readExtractedChunk(input: ReadChunkInput): Promise<ExtractedDescriptor[]> {

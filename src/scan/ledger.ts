@@ -72,6 +72,11 @@ export class ScanLedger {
     await this.store.putDocument(this.key('payloads', `${record.payload_id}.json`), toJson(record));
   }
 
+  async record(payloadId: string): Promise<PayloadRecord | undefined> {
+    const body = await this.store.getDocument(this.key('payloads', `${payloadId}.json`));
+    return body === undefined ? undefined : (JSON.parse(body) as PayloadRecord);
+  }
+
   async records(): Promise<PayloadRecord[]> {
     const keys = await this.store.listDocuments(this.key('payloads'));
     const records: PayloadRecord[] = [];
@@ -90,6 +95,15 @@ export class ScanLedger {
     const body = await this.store.getDocument(this.key('plan.json'));
     if (body === undefined) throw new Error(`scan ${this.scanId} has no stored plan`);
     return JSON.parse(body) as ScanPlan;
+  }
+
+  async putDocument(relativeKey: string, value: unknown): Promise<void> {
+    await this.store.putDocument(this.key(relativeKey), toJson(value));
+  }
+
+  async document<T>(relativeKey: string): Promise<T | undefined> {
+    const body = await this.store.getDocument(this.key(relativeKey));
+    return body === undefined ? undefined : (JSON.parse(body) as T);
   }
 
   responseKey(): string {

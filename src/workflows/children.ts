@@ -113,6 +113,8 @@ export async function startPayloadChild(
   workerSeq: number,
   worker: string,
 ): Promise<number> {
+  // Already scanned in this scan (or copied into a retry): nothing to start, lineage is merged later.
+  if (extracted.recorded) return 0;
   const { parent } = context;
   const filename = extracted.payload_meta.extra_data.filename;
   const child: PayloadWorkflowInput = {
@@ -202,7 +204,7 @@ export async function fanoutWorkflow(input: FanoutWorkflowInput, workerSeq: numb
 }
 
 /** Runs tasks with at most `limit` in flight; results in task order. */
-async function runBounded<T>(tasks: (() => Promise<T>)[], limit: number): Promise<T[]> {
+export async function runBounded<T>(tasks: (() => Promise<T>)[], limit: number): Promise<T[]> {
   const results: T[] = new Array(tasks.length);
   let next = 0;
   const lane = async () => {

@@ -2,3 +2,4 @@
 export { scanWorkflow } from './scan';
 export { payloadWorkflow } from './payload';
 export { fanoutWorkflow } from './children';
+export { retryWorkflow, retryChunkWorkflow } from './retry';

@@ -35,12 +35,14 @@ interface PayloadState {
   dispatchMeta: Record<string, Record<string, unknown>>;
   errors: StoqError[];
   listings: ExtractionListing[];
+  /** Workers whose extractions were listed before a retry resumed this payload. */
+  priorExtractors: string[];
   progress: PayloadProgress;
 }
 
 export async function payloadWorkflow(input: PayloadWorkflowInput): Promise<PayloadWorkflowResult> {
   const plan = await ledgerActivities().loadPlan(input.scan_id);
-  const state = initialState(input, plan);
+  const state = input.resume ? await resumedState(input, plan) : initialState(input, plan);
   setHandler(payloadProgressQuery, () => state.progress);
 
   try {
@@ -73,7 +75,7 @@ async function scanAndArchive(state: PayloadState): Promise<void> {
 
   state.progress.phase = 'archiving';
   if (input.request_meta.archive_payloads && input.payload.payload_meta.should_archive) {
-    await archive(state);
+    await archive(state, input.resume ? input.resume.archivers : plan.dest_archivers);
   }
 }
 
@@ -95,15 +97,43 @@ function initialState(input: PayloadWorkflowInput, plan: ScanPlan): PayloadState
     dispatchMeta: {},
     errors: [],
     listings: [],
+    priorExtractors: [],
     progress: { payload_id: payload.payload_id, phase: 'scanning', workers_run: [], running: [], extracted: 0 },
   };
+}
+
+/**
+ * A retry resumes a payload from its record: what succeeded stays as it was, and only the
+ * plugins that failed are due again (their old error entries dropped).
+ */
+async function resumedState(input: PayloadWorkflowInput, plan: ScanPlan): Promise<PayloadState> {
+  const resume = input.resume!;
+  const record = await ledgerActivities().loadRecord(input.scan_id, input.payload.payload_id);
+  const again = new Set([...resume.workers, ...resume.archivers, ...(resume.dispatch ? plan.dispatchers : [])]);
+  const workersRun = record.plugins_run.workers.filter((name) => !resume.workers.includes(name));
+  const archivers = Object.fromEntries(
+    Object.entries(record.archivers).filter(([name]) => !resume.archivers.includes(name)),
+  );
+
+  const state = initialState(input, plan);
+  state.due = [...resume.workers];
+  state.done = new Set(workersRun);
+  state.workersRun = workersRun;
+  state.archiversRun = record.plugins_run.archivers.filter((name) => !resume.archivers.includes(name));
+  state.archivers = archivers;
+  state.dispatchMeta = record.dispatch_meta;
+  state.errors = record.errors.filter((error) => !error.plugin_name || !again.has(error.plugin_name));
+  state.priorExtractors = record.extracted_by_workers;
+  state.progress.workers_run = [...workersRun];
+  return state;
 }
 
 /** stoQ's rounds: dispatchers, then every worker that may run, until none is due. */
 async function scanRounds(state: PayloadState): Promise<void> {
   const { plan } = state;
   const pluginCount = Object.keys(plan.plugins).length;
-  const dispatchers = usableDispatchers(state);
+  const resume = state.input.resume;
+  const dispatchers = !resume || resume.dispatch ? usableDispatchers(state) : [];
 
   // Each round runs at least one new worker, so the plugin count bounds the rounds.
   for (let round = 0; round <= pluginCount; round++) {
@@ -206,9 +236,9 @@ async function runWorker(state: PayloadState, worker: string): Promise<void> {
   state.progress.workers_run = [...state.workersRun];
 }
 
-async function archive(state: PayloadState): Promise<void> {
+async function archive(state: PayloadState, names: readonly string[]): Promise<void> {
   const { input } = state;
-  for (const name of state.plan.dest_archivers) {
+  for (const name of names) {
     const plugin = state.plan.plugins[name];
     if (!plugin?.kinds.includes('archiver') || plugin.invalid) {
       addError(state, unavailable(plugin, name, 'archiver'), name);
@@ -266,6 +296,8 @@ function toRecord(state: PayloadState): PayloadRecord {
     plugins_run: { workers: state.workersRun, archivers: state.archiversRun },
     archivers: state.archivers,
     errors: state.errors,
-    extracted_by_workers: state.listings.map((listing) => listing.worker),
+    extracted_by_workers: [
+      ...new Set([...state.priorExtractors, ...state.listings.map((listing) => listing.worker)]),
+    ],
   };
 }

@@ -45,6 +45,18 @@ export async function scanWorkflow(input: ScanWorkflowInput): Promise<ScanSummar
     throw error;
   }
 
+  return finishScan(input, errors, progress);
+}
+
+/**
+ * After every payload is done: assemble the response from the ledger, decorate it, store
+ * it, hand it to the connectors. Shared by scans and retries.
+ */
+export async function finishScan(
+  input: Pick<ScanWorkflowInput, 'scan_id' | 'time' | 'request_meta' | 'plan'>,
+  errors: StoqError[],
+  progress: ScanProgress,
+): Promise<ScanSummary> {
   progress.phase = 'assembling';
   const ledger = frameworkActivities(`assemble response of scan ${shortId(input.scan_id)}`);
   await ledger.assembleResponse({
@@ -120,7 +132,9 @@ async function scanRoot(input: ScanWorkflowInput, errors: StoqError[]): Promise<
   }
 }
 
-async function decorate(input: ScanWorkflowInput, errors: StoqError[]): Promise<Record<string, unknown>> {
+type FinishInput = Pick<ScanWorkflowInput, 'scan_id' | 'plan'>;
+
+async function decorate(input: FinishInput, errors: StoqError[]): Promise<Record<string, unknown>> {
   const results: Record<string, unknown> = {};
   const plugins = usable(input, input.plan.decorators, 'decorator', errors);
 
@@ -140,7 +154,7 @@ async function decorate(input: ScanWorkflowInput, errors: StoqError[]): Promise<
   return results;
 }
 
-async function connect(input: ScanWorkflowInput): Promise<StoqError[]> {
+async function connect(input: FinishInput): Promise<StoqError[]> {
   const errors: StoqError[] = [];
   const plugins = usable(input, input.plan.connectors, 'connector', errors);
 
@@ -158,7 +172,7 @@ async function connect(input: ScanWorkflowInput): Promise<StoqError[]> {
   return errors;
 }
 
-function usable(input: ScanWorkflowInput, names: string[], kind: string, errors: StoqError[]): PluginPlan[] {
+function usable(input: FinishInput, names: string[], kind: string, errors: StoqError[]): PluginPlan[] {
   const plugins: PluginPlan[] = [];
   for (const name of names) {
     const plugin = input.plan.plugins[name];

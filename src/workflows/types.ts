@@ -98,6 +98,42 @@ export interface PayloadWorkflowInput {
   /** Sort key giving stoQ's results order (breadth first, extraction order). */
   order: string;
   isRoot: boolean;
+  /**
+   * Set by a retry: the payload was scanned before and its record is in the ledger; run
+   * only these plugins again, keeping every other result.
+   */
+  resume?: ResumeSpec;
+}
+
+/** What a retry runs again on a payload whose plugins failed. */
+export interface ResumeSpec {
+  workers: string[];
+  archivers: string[];
+  dispatch: boolean;
+}
+
+/** One payload of a retry: its descriptor, place in the scan, and what to run again. */
+export interface RetryEntry {
+  payload: PayloadDescriptor;
+  depth: number;
+  order: string;
+  resume: ResumeSpec;
+}
+
+export interface RetryWorkflowInput {
+  /** The retry's own scan id. */
+  scan_id: string;
+  original_scan_id: string;
+  time: string;
+  plan: ScanPlan;
+  /** Only these failed plugins run again; all failed ones when absent. */
+  plugins?: string[];
+}
+
+export interface RetryChunkInput {
+  scan_id: string;
+  request_meta: RequestMeta;
+  chunk: number;
 }
 
 export interface PayloadWorkflowResult {
@@ -114,6 +150,8 @@ export interface ExtractedDescriptor {
   payload_meta: PayloadMeta;
   /** Position among everything extracted from the parent by this worker. */
   index: number;
+  /** The ledger already has this payload's record (scanned earlier in this scan, or copied by a retry). */
+  recorded?: boolean;
 }
 
 /** Where a worker's extracted payloads were listed (chunks of the extraction ledger). */
