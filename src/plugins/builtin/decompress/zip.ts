@@ -30,7 +30,11 @@ const WRONG_PASSWORD_ERRORS = new Set([
 export const extractZip: Extractor = async (payload, context) => {
   // TODO(decompress): zip needs random access, so the archive is read whole (bounded by
   // payload.bytes()'s 256 MiB default); a blob-store range reader would lift that.
-  const reader = new ZipReader(new Uint8ArrayReader(await payload.bytes()));
+  // Members are never written to disk and their names go through sanitizeMemberName, so
+  // zip.js's own refusal of '../' names would only hide a hostile archive's content.
+  const reader = new ZipReader(new Uint8ArrayReader(await payload.bytes()), {
+    filenameValidation: 'tolerant',
+  });
 
   try {
     for await (const entry of reader.getEntriesGenerator()) {
