@@ -7,8 +7,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client, type Connection, type WorkflowHandle } from '@temporalio/client';
-import { bundleWorkflowCode, type NativeConnection } from '@temporalio/worker';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { bundleWorkflowCode, NativeConnection } from '@temporalio/worker';
 import { FilesystemBlobStore } from '../../src/blobstore';
 import type { BlobStore } from '../../src/blobstore/types';
 import { parseStoqConfig } from '../../src/config/stoq-config';
@@ -42,6 +42,8 @@ export interface ScanEnvOptions {
   builtins?: PluginDefinition[];
   /** stoq.cfg text. */
   config?: string;
+  /** A Temporal server other than the harness's shared one, `host:port`. */
+  address?: string;
 }
 
 export interface ScanResult {
@@ -72,7 +74,9 @@ export class ScanEnv {
     const logger = createLogger({ level: (process.env.STOQ_TEST_LOG_LEVEL as 'info') ?? 'warn', pretty: false });
 
     installSdkLogging(logger);
-    const workerConnection = await newNativeConnection();
+    const workerConnection = options.address
+      ? await NativeConnection.connect({ address: options.address })
+      : await newNativeConnection();
     const worker = await createStoqWorker({
       connection: workerConnection,
       namespace: 'default',
@@ -84,7 +88,9 @@ export class ScanEnv {
       workflowBundlePath: await workflowBundlePath(),
     });
     const running = worker.run();
-    const connection = await newConnection();
+    const connection = options.address
+      ? await Connection.connect({ address: options.address })
+      : await newConnection();
     const client = new Client({ connection, namespace: 'default' });
 
     return new ScanEnv(home, blobStore, registry, client, taskQueue, options.config ?? '', connection, workerConnection, worker, running);
