@@ -26,7 +26,8 @@ async function main(): Promise<void> {
   const count = Number(args.find((arg) => /^\d+$/.test(arg)) ?? 1000);
   const memoryDb = args.includes('--memory-db');
   const durabilityArg = args[args.indexOf('--durability') + 1];
-  const durability = (args.includes('--durability') ? durabilityArg : 'normal') as 'normal' | 'fast' | 'strict';
+  const durability = (args.includes('--durability') ? durabilityArg : 'normal') as
+    'normal' | 'fast' | 'strict';
 
   const home = mkdtempSync(join(tmpdir(), 'stoq-bench-'));
   const logger = createLogger({ level: 'warn', pretty: false });
@@ -62,7 +63,10 @@ async function main(): Promise<void> {
       plugin_opts: { extract_many: { count: String(count) } },
     });
     const started = Date.now();
-    const scan = await submitScan({ client, blobStore, taskQueue: 'bench' }, { content: Buffer.from('wide'), plan });
+    const scan = await submitScan(
+      { client, blobStore, taskQueue: 'bench' },
+      { content: Buffer.from('wide'), plan },
+    );
     const response = await waitForResponse(scan.handle, blobStore);
     const seconds = (Date.now() - started) / 1000;
 

@@ -41,13 +41,18 @@ export async function payloadHandle(
     size: payload.size,
     results,
     dispatch_meta: input.dispatch_meta,
-    bytes: (options) => store.getBuffer(payload.sha256, { maxBytes: options?.maxBytes ?? DEFAULT_MAX_BYTES }),
+    bytes: (options) =>
+      store.getBuffer(payload.sha256, { maxBytes: options?.maxBytes ?? DEFAULT_MAX_BYTES }),
     stream: () => lazyStream(() => store.getStream(payload.sha256)),
     filePath: () => store.localPath(payload.sha256),
   };
 }
 
-export function requestView(ledger: ScanLedger, requestMeta: RequestMeta, signal?: AbortSignal): RequestView {
+export function requestView(
+  ledger: ScanLedger,
+  requestMeta: RequestMeta,
+  signal?: AbortSignal,
+): RequestView {
   return {
     scan_id: ledger.scanId,
     request_meta: requestMeta,

@@ -46,11 +46,17 @@ export function pluginCallActivities(runtime: ActivityRuntime) {
           plugin_kind: 'dispatcher',
         });
         try {
-          const instance = await runtime.plugins.instance(plugin.name, plugin.options, 'dispatcher');
+          const instance = await runtime.plugins.instance(
+            plugin.name,
+            plugin.options,
+            'dispatcher',
+          );
           const result = (await instance.dispatcher!.dispatch(payload, request)) ?? {};
           outcome.dispatched[plugin.name] = result.plugin_names ?? [];
           if (result.meta) outcome.meta[plugin.name] = result.meta;
-          outcome.errors.push(...errorEntries(result.errors, plugin.name, input.payload.payload_id));
+          outcome.errors.push(
+            ...errorEntries(result.errors, plugin.name, input.payload.payload_id),
+          );
         } catch (error) {
           log.warn({ err: error }, 'dispatcher failed');
           outcome.errors.push(errorEntry(error, plugin.name, input.payload.payload_id));
@@ -72,7 +78,11 @@ export function pluginCallActivities(runtime: ActivityRuntime) {
       const result = await withPluginFailures(async () => {
         const instance = await runtime.plugins.instance(plugin.name, plugin.options, 'worker');
         const payload = await payloadHandle(runtime.blobStore, ledger, input);
-        const request = requestView(ledger, input.request_meta, Context.current().cancellationSignal);
+        const request = requestView(
+          ledger,
+          input.request_meta,
+          Context.current().cancellationSignal,
+        );
         return (await withHeartbeat(() => instance.worker!.scan(payload, request))) ?? {};
       });
 
@@ -92,12 +102,20 @@ export function pluginCallActivities(runtime: ActivityRuntime) {
     async archivePayload(input: ArchiverInput): Promise<ArchiverOutcome> {
       const ledger = new ScanLedger(runtime.blobStore, input.scan_id);
       const result = await withPluginFailures(async () => {
-        const instance = await runtime.plugins.instance(input.plugin.name, input.plugin.options, 'archiver');
+        const instance = await runtime.plugins.instance(
+          input.plugin.name,
+          input.plugin.options,
+          'archiver',
+        );
         if (!instance.archiver!.archive) {
-          throw new PluginUnavailableError(`plugin "${input.plugin.name}" cannot archive (no archive hook)`);
+          throw new PluginUnavailableError(
+            `plugin "${input.plugin.name}" cannot archive (no archive hook)`,
+          );
         }
         const payload = await payloadHandle(runtime.blobStore, ledger, input);
-        return (await instance.archiver!.archive(payload, requestView(ledger, input.request_meta))) ?? {};
+        return (
+          (await instance.archiver!.archive(payload, requestView(ledger, input.request_meta))) ?? {}
+        );
       });
       return {
         results: result.results ?? null,
@@ -119,9 +137,10 @@ async function storeExtracted(
 
   for (const [index, item] of extracted.entries()) {
     const content = item.content;
-    const ref = Buffer.isBuffer(content) || content instanceof Uint8Array
-      ? await runtime.blobStore.putBuffer(content)
-      : await runtime.blobStore.putStream(content as Readable);
+    const ref =
+      Buffer.isBuffer(content) || content instanceof Uint8Array
+        ? await runtime.blobStore.putBuffer(content)
+        : await runtime.blobStore.putStream(content as Readable);
     const meta = payloadMetaSchema.safeParse(item.payload_meta ?? {});
     if (!meta.success) {
       throw ApplicationFailure.nonRetryable(
@@ -131,7 +150,13 @@ async function storeExtracted(
     }
     const payloadId = payloadIdFor(input.scan_id, ref.sha256);
     const recorded = (await ledger.record(payloadId)) !== undefined;
-    descriptors.push({ ...ref, payload_id: payloadId, payload_meta: meta.data, index, ...(recorded && { recorded }) });
+    descriptors.push({
+      ...ref,
+      payload_id: payloadId,
+      payload_meta: meta.data,
+      index,
+      ...(recorded && { recorded }),
+    });
     if (index % 100 === 0) Context.current().heartbeat();
   }
 
@@ -176,7 +201,11 @@ async function withHeartbeat<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
-function errorEntries(errors: string[] | undefined, pluginName: string, payloadId: string): StoqError[] {
+function errorEntries(
+  errors: string[] | undefined,
+  pluginName: string,
+  payloadId: string,
+): StoqError[] {
   return (errors ?? []).map((error) => ({ error, plugin_name: pluginName, payload_id: payloadId }));
 }
 

@@ -63,27 +63,45 @@ export function scanLedgerActivities(runtime: ActivityRuntime) {
 
     async loadRecord(scanId: string, payloadId: string): Promise<PayloadRecord> {
       const record = await ledgerOf(scanId).record(payloadId);
-      if (!record) throw ApplicationFailure.nonRetryable(`scan ${scanId} has no record of payload ${payloadId}`);
+      if (!record)
+        throw ApplicationFailure.nonRetryable(
+          `scan ${scanId} has no record of payload ${payloadId}`,
+        );
       return record;
     },
 
     async prepareRetry(input: RetryWorkflowInput): Promise<RetryPreparation> {
       try {
-        return await prepareRetry(ledgerOf(input.original_scan_id), ledgerOf(input.scan_id), input.plan, input.plugins);
+        return await prepareRetry(
+          ledgerOf(input.original_scan_id),
+          ledgerOf(input.scan_id),
+          input.plan,
+          input.plugins,
+        );
       } catch (error) {
-        if (error instanceof NothingToRetryError) throw ApplicationFailure.nonRetryable(error.message, 'NothingToRetry');
+        if (error instanceof NothingToRetryError)
+          throw ApplicationFailure.nonRetryable(error.message, 'NothingToRetry');
         throw error;
       }
     },
 
     async readRetryChunk(input: RetryChunkInput): Promise<RetryEntry[]> {
-      const entries = await ledgerOf(input.scan_id).document<RetryEntry[]>(`retry/${input.chunk}.json`);
-      if (!entries) throw ApplicationFailure.nonRetryable(`retry chunk ${input.chunk} of ${input.scan_id} is missing`);
+      const entries = await ledgerOf(input.scan_id).document<RetryEntry[]>(
+        `retry/${input.chunk}.json`,
+      );
+      if (!entries)
+        throw ApplicationFailure.nonRetryable(
+          `retry chunk ${input.chunk} of ${input.scan_id} is missing`,
+        );
       return entries;
     },
 
     async readExtractedChunk(input: ReadChunkInput): Promise<ExtractedDescriptor[]> {
-      return ledgerOf(input.scan_id).extractedChunk(input.parent_payload_id, input.worker, input.chunk);
+      return ledgerOf(input.scan_id).extractedChunk(
+        input.parent_payload_id,
+        input.worker,
+        input.chunk,
+      );
     },
 
     async assembleResponse(input: FinishInput): Promise<ScanSummary> {
@@ -107,7 +125,11 @@ export function scanLedgerActivities(runtime: ActivityRuntime) {
     async runDecorator(input: DecoratorInput): Promise<DecoratorOutcome> {
       const response = await storedResponse(ledgerOf(input.scan_id));
       const result = await asPluginCall(async () => {
-        const instance = await runtime.plugins.instance(input.plugin.name, input.plugin.options, 'decorator');
+        const instance = await runtime.plugins.instance(
+          input.plugin.name,
+          input.plugin.options,
+          'decorator',
+        );
         return (await instance.decorator!.decorate(response)) ?? {};
       });
       const errors = (result.errors ?? []).map((error) => ({
@@ -121,7 +143,11 @@ export function scanLedgerActivities(runtime: ActivityRuntime) {
     async runConnector(input: ConnectorInput): Promise<void> {
       const response = await storedResponse(ledgerOf(input.scan_id));
       await asPluginCall(async () => {
-        const instance = await runtime.plugins.instance(input.plugin.name, input.plugin.options, 'connector');
+        const instance = await runtime.plugins.instance(
+          input.plugin.name,
+          input.plugin.options,
+          'connector',
+        );
         await instance.connector!.save(response);
       });
     },

@@ -17,7 +17,10 @@ import {
   type DevServer,
 } from '../temporal/dev-server';
 import { InfraError } from './errors';
-import { devServerSearchAttributeArgs, registerSearchAttributes } from '../temporal/search-attributes';
+import {
+  devServerSearchAttributeArgs,
+  registerSearchAttributes,
+} from '../temporal/search-attributes';
 
 export const LOCAL_HOST = '127.0.0.1';
 export const DEFAULT_LOCAL_PORT = 7233;
@@ -113,7 +116,12 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Dev
   });
 
   try {
-    await prepareNamespace(server.address, options.namespace, options.retentionDays, options.logger);
+    await prepareNamespace(
+      server.address,
+      options.namespace,
+      options.retentionDays,
+      options.logger,
+    );
   } catch (error) {
     await server.stop();
     throw error;
@@ -137,7 +145,12 @@ export async function localServerForScan(
   if (state === 'temporal') {
     options.logger.debug({ address: `${LOCAL_HOST}:${port}` }, 'using the local Temporal server');
     // A `stoq server` of an older version may predate some search attributes.
-    await prepareNamespace(`${LOCAL_HOST}:${port}`, options.namespace, options.retentionDays, options.logger);
+    await prepareNamespace(
+      `${LOCAL_HOST}:${port}`,
+      options.namespace,
+      options.retentionDays,
+      options.logger,
+    );
     return { address: `${LOCAL_HOST}:${port}`, started: false, stop: async () => {} };
   }
 
@@ -163,7 +176,8 @@ export async function prepareNamespace(
   const connection = await Connection.connect({ address });
   try {
     const added = await registerSearchAttributes(connection, namespace);
-    if (added.length > 0) logger.debug({ namespace, search_attributes: added }, 'search attributes registered');
+    if (added.length > 0)
+      logger.debug({ namespace, search_attributes: added }, 'search attributes registered');
   } finally {
     await connection.close();
   }
@@ -179,19 +193,29 @@ export async function applyRetention(
   days: number,
   logger: Logger,
 ): Promise<void> {
-  const seconds = days * 24 * 60 * 60;
   const connection = await Connection.connect({ address });
   try {
-    const described = await connection.workflowService.describeNamespace({ namespace });
-    const current = Number(described.config?.workflowExecutionRetentionTtl?.seconds ?? 0);
-    if (current === seconds) return;
-
-    await connection.workflowService.updateNamespace({
-      namespace,
-      config: { workflowExecutionRetentionTtl: msToTs(seconds * 1000) },
-    });
-    logger.debug({ namespace, retention_days: days }, 'history retention set');
+    if (await setRetention(connection, namespace, days))
+      logger.debug({ namespace, retention_days: days }, 'history retention set');
   } finally {
     await connection.close();
   }
+}
+
+/** Sets the retention over an open connection (TLS, API key); false when it already was. */
+export async function setRetention(
+  connection: Connection,
+  namespace: string,
+  days: number,
+): Promise<boolean> {
+  const seconds = days * 24 * 60 * 60;
+  const described = await connection.workflowService.describeNamespace({ namespace });
+  const current = Number(described.config?.workflowExecutionRetentionTtl?.seconds ?? 0);
+  if (current === seconds) return false;
+
+  await connection.workflowService.updateNamespace({
+    namespace,
+    config: { workflowExecutionRetentionTtl: msToTs(seconds * 1000) },
+  });
+  return true;
 }

@@ -10,12 +10,18 @@ import { dirname, join } from 'node:path';
 import { Command, Option } from 'commander';
 import { exitCodeFor, oneLine } from './errors';
 import { collectList, collectRaw } from './options';
+import { cancelCommand } from './commands/cancel';
+import { codecServerCommand } from './commands/codec-server';
+import { historyCommand } from './commands/history';
 import { installCommand } from './commands/install';
 import { listCommand } from './commands/list';
 import { runCommand } from './commands/run';
 import { scanCommand } from './commands/scan';
 import { serverCommand } from './commands/server';
+import { setupCommand } from './commands/setup';
+import { retryCommand } from './commands/retry';
 import { showCommand } from './commands/show';
+import { statusCommand } from './commands/status';
 import { workerCommand } from './commands/worker';
 
 type Opts = Record<string, unknown>;
@@ -160,6 +166,84 @@ export function buildProgram(): Command {
   )
     .option('--wait', 'wait for a running scan to finish')
     .action((scanId: string, opts: Opts) => showCommand(scanId, opts));
+
+  const retry = program
+    .command('retry')
+    .description('run the plugins that failed in a finished scan again, as a new scan')
+    .argument('<scan-id>', 'the original scan');
+  addConnection(addPlan(addCommon(retry)))
+    .option(
+      '--plugin <names>',
+      'only these failed plugins (repeatable, comma-separated)',
+      collectList,
+    )
+    .option('--scan-id <id>', "the retry's scan id; default a new UUID")
+    .option('--detach', 'print the retry scan id as soon as it started and return')
+    .action((scanId: string, opts: Opts) => retryCommand(scanId, opts));
+
+  addConnection(
+    addCommon(
+      program.command('status').description('show how far a scan got').argument('<scan-id>'),
+    ),
+  )
+    .option('--json', 'print a JSON object instead of lines')
+    .action((scanId: string, opts: Opts) => statusCommand(scanId, opts));
+
+  addConnection(
+    addCommon(
+      program
+        .command('cancel')
+        .description('cancel a running scan, keeping its partial response')
+        .argument('<scan-id>'),
+    ),
+  )
+    .option('--no-wait', 'return once the cancellation is requested')
+    .action((scanId: string, opts: Opts) => cancelCommand(scanId, opts));
+
+  addConnection(addCommon(program.command('history').description('list scans, newest first')))
+    .option('--sha256 <hash>', 'scans whose root or any extracted payload has this SHA-256')
+    .option('--filename <name>', "the root payload's file name")
+    .option('--source <source>', 'request_meta.source')
+    .option('--errors', 'only scans that recorded errors')
+    .option('--no-errors', 'only scans without errors')
+    .option('--since <time>', 'started at or after: ISO time, or a duration back (24h, 7d)')
+    .option('--until <time>', 'started at or before: ISO time, or a duration back')
+    .option('--worker <name>', 'a worker that ran in the scan')
+    .option('--yara-rule <name>', 'a YARA rule that matched')
+    .addOption(
+      new Option('--status <status>', 'workflow status').choices([
+        'running',
+        'completed',
+        'failed',
+        'cancelled',
+      ]),
+    )
+    .option('--limit <n>', 'scans to list at most (default 50)')
+    .option('--json', 'one JSON object a line')
+    .action((opts: Opts) => historyCommand(opts));
+
+  addConnection(
+    addCommon(
+      program
+        .command('setup')
+        .description("register stoQ's search attributes and set the retention on a server"),
+    ),
+  ).action((opts: Opts) => setupCommand(opts));
+
+  addCommon(
+    program
+      .command('codec-server')
+      .description('decode stoQ payloads for the Temporal Web UI and CLI ([codec] keys)'),
+  )
+    .option('--port <port>', 'port to listen on (default 8888)')
+    .option('--host <address>', 'address to listen on (default 127.0.0.1)')
+    .option(
+      '--allowed-origin <origin>',
+      'Web UI origin allowed to call it (repeatable)',
+      collectRaw,
+    )
+    .option('--auth-token <token>', 'require this bearer token (env STOQ_CODEC_AUTH_TOKEN)')
+    .action((opts: Opts) => codecServerCommand(opts));
 
   return program;
 }

@@ -4,6 +4,7 @@
  * and what was expected, so the central handler exits with status 2.
  */
 import { z } from 'zod';
+import { parseTimeBound, SCAN_STATUSES } from '../client/history';
 import { ConfigError } from '../config/errors';
 import { LOG_LEVELS } from '../config/stoq-config';
 import { scanIdSchema } from '../scan/ids';
@@ -166,6 +167,61 @@ export const showFlagsSchema = commonFlagsSchema.extend(connectionFlagsSchema.sh
   wait: z.boolean().optional(),
 });
 export type ShowFlags = z.infer<typeof showFlagsSchema>;
+
+const sessionFlagsSchema = commonFlagsSchema.extend(connectionFlagsSchema.shape);
+
+export const statusFlagsSchema = sessionFlagsSchema.extend({ json: z.boolean().optional() });
+export type StatusFlags = z.infer<typeof statusFlagsSchema>;
+
+export const cancelFlagsSchema = sessionFlagsSchema.extend({ wait: z.boolean().default(true) });
+export type CancelFlags = z.infer<typeof cancelFlagsSchema>;
+
+const timeBound = z.string().transform((value, ctx) => {
+  const time = parseTimeBound(value);
+  if (!time) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'expected an ISO time or a duration such as 24h or 7d',
+    });
+    return z.NEVER;
+  }
+  return time;
+});
+const keyword = z.string().min(1, 'expected a value').max(1000, 'expected at most 1000 characters');
+
+export const historyFlagsSchema = sessionFlagsSchema.extend({
+  sha256: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/, 'expected 64 hex digits')
+    .transform((value) => value.toLowerCase())
+    .optional(),
+  filename: keyword.optional(),
+  source: keyword.optional(),
+  errors: z.boolean().optional(),
+  since: timeBound.optional(),
+  until: timeBound.optional(),
+  worker: keyword.optional(),
+  yaraRule: keyword.optional(),
+  status: z.enum(SCAN_STATUSES, `expected one of ${SCAN_STATUSES.join(', ')}`).optional(),
+  limit: positiveInt.max(10_000, 'expected at most 10000').default(50),
+  json: z.boolean().optional(),
+});
+export type HistoryFlags = z.infer<typeof historyFlagsSchema>;
+
+export const setupFlagsSchema = sessionFlagsSchema;
+export type SetupFlags = z.infer<typeof setupFlagsSchema>;
+
+export const codecServerFlagsSchema = commonFlagsSchema.extend({
+  port: port.optional(),
+  host: z.string().min(1).optional(),
+  allowedOrigin: z
+    .array(
+      z.string().regex(/^https?:\/\/[^\s/]+$/, 'expected an origin such as http://localhost:8233'),
+    )
+    .optional(),
+  authToken: z.string().min(1).optional(),
+});
+export type CodecServerFlags = z.infer<typeof codecServerFlagsSchema>;
 
 export const listFlagsSchema = commonFlagsSchema.extend({ json: z.boolean().optional() });
 export type ListFlags = z.infer<typeof listFlagsSchema>;

@@ -9,6 +9,8 @@ import type { NativeConnection } from '@temporalio/worker';
 import type { AppContext } from '../app/context';
 import { Runtime } from '@temporalio/worker';
 import type { Logger } from '../log';
+import type { DataConverter } from '@temporalio/common';
+import { dataConverterFor } from '../temporal/codec';
 import { sdkLoggerFor } from '../temporal/sdk-logging';
 import { createStoqWorker, defaultWorkflowBundlePath, type StoqWorker } from '../temporal/worker';
 import {
@@ -50,6 +52,8 @@ export async function openSession(
 ): Promise<Session> {
   const settings = resolveTemporalSettings(ctx.config, flags);
   ctx.logger.debug({ temporal: describeSettings(settings) }, 'temporal settings');
+  // Read before connecting: a bad key file is a config mistake, whatever the server does.
+  const dataConverter = dataConverterFor(ctx.config.codec, { baseDir: ctx.home });
   const cleanup: (() => Promise<void>)[] = [];
 
   try {
@@ -60,12 +64,12 @@ export async function openSession(
 
     const wantsWorker = options.worker === 'always' || (options.worker === 'auto' && server.local);
     const worker = wantsWorker
-      ? await startWorker(ctx, settings, server.address, options.taskQueue)
+      ? await startWorker(ctx, settings, server.address, options.taskQueue, dataConverter)
       : undefined;
     if (worker) cleanup.push(worker.stop);
 
     return {
-      client: new Client({ connection, namespace: settings.namespace }),
+      client: new Client({ connection, namespace: settings.namespace, dataConverter }),
       connection,
       address: server.address,
       settings,
@@ -121,6 +125,7 @@ async function startWorker(
   settings: TemporalSettings,
   address: string,
   taskQueue: string,
+  dataConverter: DataConverter,
 ) {
   // The SDK's worker lifecycle lines are noise around a one-off scan; keep its warnings.
   const quiet = ['debug', 'trace'].includes(ctx.logger.level)
@@ -148,6 +153,7 @@ async function startWorker(
       blobStore: ctx.blobStore,
       logger: ctx.logger,
       stoqHome: ctx.home,
+      dataConverter,
     });
   } catch (error) {
     await nativeConnection.close();

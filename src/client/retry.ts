@@ -17,11 +17,15 @@ export interface RetrySubmission {
   scanId?: string;
 }
 
-export async function submitRetry(options: SubmitOptions, retry: RetrySubmission): Promise<SubmittedScan> {
+export async function submitRetry(
+  options: SubmitOptions,
+  retry: RetrySubmission,
+): Promise<SubmittedScan> {
   const scanId = retry.scanId ?? newScanId();
   for (const id of [scanId, retry.originalScanId]) {
     const checked = scanIdSchema.safeParse(id);
-    if (!checked.success) throw new ConfigError(`scan id "${id}": ${checked.error.issues[0].message}`);
+    if (!checked.success)
+      throw new ConfigError(`scan id "${id}": ${checked.error.issues[0].message}`);
   }
 
   const input: RetryWorkflowInput = {

@@ -3,16 +3,32 @@
  * the scan id as its workflow id. Submission is idempotent: starting the same scan id
  * again (a client retry, a provider re-delivering a message) returns the existing scan.
  */
-import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
 import type { Readable } from 'node:stream';
 import type { BlobStore } from '../blobstore/types';
-import { payloadMetaSchema, requestMetaSchema, type PayloadMeta, type RequestMeta, type StoqResponse } from '../model/schemas';
+import {
+  payloadMetaSchema,
+  requestMetaSchema,
+  type PayloadMeta,
+  type RequestMeta,
+  type StoqResponse,
+} from '../model/schemas';
 import { newScanId, payloadIdFor, scanIdSchema } from '../scan/ids';
 import { ScanLedger } from '../scan/ledger';
 import type { ScanPlan, ScanSummary, ScanWorkflowInput } from '../workflows/types';
 import { ConfigError } from '../config/errors';
 import type { SearchAttributePair } from '@temporalio/common';
-import { keywordValue, StoqFilename, StoqScanId, StoqSha256, StoqSource } from '../workflows/search-attributes';
+import {
+  keywordValue,
+  StoqFilename,
+  StoqScanId,
+  StoqSha256,
+  StoqSource,
+} from '../workflows/search-attributes';
 
 export interface ScanSubmission {
   content: Buffer | Uint8Array | Readable;
@@ -41,15 +57,20 @@ export interface SubmittedScan {
   existing: boolean;
 }
 
-export async function submitScan(options: SubmitOptions, submission: ScanSubmission): Promise<SubmittedScan> {
+export async function submitScan(
+  options: SubmitOptions,
+  submission: ScanSubmission,
+): Promise<SubmittedScan> {
   const scanId = submission.scanId ?? newScanId();
   const checked = scanIdSchema.safeParse(scanId);
-  if (!checked.success) throw new ConfigError(`scan id "${scanId}": ${checked.error.issues[0].message}`);
+  if (!checked.success)
+    throw new ConfigError(`scan id "${scanId}": ${checked.error.issues[0].message}`);
 
   const content = submission.content;
-  const ref = Buffer.isBuffer(content) || content instanceof Uint8Array
-    ? await options.blobStore.putBuffer(content)
-    : await options.blobStore.putStream(content as Readable);
+  const ref =
+    Buffer.isBuffer(content) || content instanceof Uint8Array
+      ? await options.blobStore.putBuffer(content)
+      : await options.blobStore.putStream(content as Readable);
 
   const extra = submission.filename ? { filename: submission.filename } : {};
   const payloadMeta = payloadMetaSchema.parse({
@@ -59,7 +80,13 @@ export async function submitScan(options: SubmitOptions, submission: ScanSubmiss
   const input: ScanWorkflowInput = {
     scan_id: scanId,
     time: new Date().toISOString(),
-    root: { ...ref, payload_id: payloadIdFor(scanId, ref.sha256), payload_meta: payloadMeta, extracted_by: [], extracted_from: [] },
+    root: {
+      ...ref,
+      payload_id: payloadIdFor(scanId, ref.sha256),
+      payload_meta: payloadMeta,
+      extracted_by: [],
+      extracted_from: [],
+    },
     request_meta: requestMetaSchema.parse(submission.requestMeta ?? {}),
     plan: submission.plan,
     filename: submission.filename,
@@ -67,7 +94,10 @@ export async function submitScan(options: SubmitOptions, submission: ScanSubmiss
   return startScanWorkflow(options, input);
 }
 
-async function startScanWorkflow(options: SubmitOptions, input: ScanWorkflowInput): Promise<SubmittedScan> {
+async function startScanWorkflow(
+  options: SubmitOptions,
+  input: ScanWorkflowInput,
+): Promise<SubmittedScan> {
   const { client, taskQueue } = options;
   const label = input.filename ? `${input.filename} ` : '';
   try {
@@ -77,7 +107,8 @@ async function startScanWorkflow(options: SubmitOptions, input: ScanWorkflowInpu
       args: [input],
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
       workflowIdConflictPolicy: 'USE_EXISTING',
-      typedSearchAttributes: options.searchAttributes === false ? [] : initialSearchAttributes(input),
+      typedSearchAttributes:
+        options.searchAttributes === false ? [] : initialSearchAttributes(input),
       staticSummary: `scan ${label}(sha256 ${input.root.sha256.slice(0, 16)}, ${input.root.size} bytes)`,
     });
     // USE_EXISTING hands back the running scan when the id is taken, so a retried start
@@ -85,7 +116,11 @@ async function startScanWorkflow(options: SubmitOptions, input: ScanWorkflowInpu
     return { scanId: input.scan_id, handle, existing: false };
   } catch (error) {
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-    return { scanId: input.scan_id, handle: client.workflow.getHandle(input.scan_id), existing: true };
+    return {
+      scanId: input.scan_id,
+      handle: client.workflow.getHandle(input.scan_id),
+      existing: true,
+    };
   }
 }
 
@@ -95,12 +130,16 @@ function initialSearchAttributes(input: ScanWorkflowInput): SearchAttributePair[
     { key: StoqSha256, value: [input.root.sha256] },
   ];
   if (input.filename) pairs.push({ key: StoqFilename, value: keywordValue(input.filename) });
-  if (input.request_meta.source) pairs.push({ key: StoqSource, value: keywordValue(input.request_meta.source) });
+  if (input.request_meta.source)
+    pairs.push({ key: StoqSource, value: keywordValue(input.request_meta.source) });
   return pairs;
 }
 
 /** Waits for a scan to finish and reads its stored response. */
-export async function waitForResponse(handle: WorkflowHandle, blobStore: BlobStore): Promise<StoqResponse> {
+export async function waitForResponse(
+  handle: WorkflowHandle,
+  blobStore: BlobStore,
+): Promise<StoqResponse> {
   const summary = (await handle.result()) as ScanSummary;
   return readResponse(blobStore, summary.scan_id);
 }

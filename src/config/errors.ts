@@ -15,11 +15,7 @@ export class ConfigError extends Error {
  * One line per issue, naming where the value came from, the key, the value and what was
  * expected: `stoq.cfg [core] max_recursion: expected a number, got "ten"`.
  */
-export function describeZodIssues(
-  where: string,
-  error: z.ZodError,
-  input: unknown,
-): string {
+export function describeZodIssues(where: string, error: z.ZodError, input: unknown): string {
   return error.issues
     .map((issue) => {
       const key = issue.path.map(String).join('.');

@@ -140,7 +140,9 @@ function parseJsonOr(raw: string): unknown {
 }
 
 interface ZodInternals {
-  _zod: { def: { type: string; innerType?: unknown; in?: unknown; shape?: Record<string, unknown> } };
+  _zod: {
+    def: { type: string; innerType?: unknown; in?: unknown; shape?: Record<string, unknown> };
+  };
 }
 
 function fieldSchema(schema: OptionsSchema, key: string): unknown {

@@ -8,6 +8,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse as parseIni } from 'ini';
 import { z } from 'zod';
+import { codecConfigSchema, type CodecConfig } from '../temporal/codec';
 import { ConfigError, describeZodIssues } from './errors';
 
 /** Comma-separated list in INI, as stoQ writes `dispatchers = yara, filetype`. */
@@ -21,9 +22,9 @@ const list = z
 
 const integer = (min: number) => z.coerce.number().int().min(min);
 
-const boolean = z.union([z.boolean(), z.enum(['true', 'false', 'yes', 'no', '1', '0'])]).transform(
-  (value) => value === true || value === 'true' || value === 'yes' || value === '1',
-);
+const boolean = z
+  .union([z.boolean(), z.enum(['true', 'false', 'yes', 'no', '1', '0'])])
+  .transform((value) => value === true || value === 'true' || value === 'yes' || value === '1');
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -75,17 +76,21 @@ export interface StoqConfig {
   core: CoreConfig;
   temporal: TemporalConfig;
   blobstore: { kind: 'filesystem'; root: string };
+  /** The payload codec of the client and the workers (`[codec]`); may hold key material. */
+  codec: CodecConfig;
   /** Raw option values per plugin section, as written (strings from INI). */
   pluginSections: Record<string, Record<string, unknown>>;
   /** The file read, when there was one. */
   source?: string;
 }
 
-const RESERVED_SECTIONS = new Set(['core', 'temporal', 'blobstore']);
+const RESERVED_SECTIONS = new Set(['core', 'temporal', 'blobstore', 'codec']);
 
 /** `$STOQ_HOME`, else `~/.stoq`. */
 export function stoqHome(env: NodeJS.ProcessEnv = process.env): string {
-  return resolve(env.STOQ_HOME && env.STOQ_HOME.length > 0 ? env.STOQ_HOME : join(homedir(), '.stoq'));
+  return resolve(
+    env.STOQ_HOME && env.STOQ_HOME.length > 0 ? env.STOQ_HOME : join(homedir(), '.stoq'),
+  );
 }
 
 /**
@@ -104,7 +109,10 @@ export function loadStoqConfig(options: { home?: string; configFile?: string } =
   return parseStoqConfig(text, { home, source: text ? source : undefined });
 }
 
-export function parseStoqConfig(text: string, options: { home: string; source?: string }): StoqConfig {
+export function parseStoqConfig(
+  text: string,
+  options: { home: string; source?: string },
+): StoqConfig {
   const where = options.source ?? 'stoq.cfg';
   const sections = parseIni(text) as Record<string, unknown>;
   const loose = Object.entries(sections).filter(([, value]) => typeof value !== 'object');
@@ -113,8 +121,20 @@ export function parseStoqConfig(text: string, options: { home: string; source?: 
   }
 
   const core = validateSection(coreConfigSchema, sections.core ?? {}, `${where} [core]`);
-  const temporal = validateSection(temporalConfigSchema, sections.temporal ?? {}, `${where} [temporal]`);
-  const blobSection = validateSection(blobStoreSectionSchema, sections.blobstore ?? {}, `${where} [blobstore]`);
+  const temporal = validateSection(
+    temporalConfigSchema,
+    sections.temporal ?? {},
+    `${where} [temporal]`,
+  );
+  const blobSection = validateSection(
+    blobStoreSectionSchema,
+    sections.blobstore ?? {},
+    `${where} [blobstore]`,
+  );
+  // The section may hold keys: issues name the key and never quote what was found.
+  const codec = validateSection(codecConfigSchema, sections.codec ?? {}, `${where} [codec]`, {
+    quoteValues: false,
+  });
 
   const pluginSections: Record<string, Record<string, unknown>> = {};
   for (const [name, body] of Object.entries(sections)) {
@@ -126,15 +146,23 @@ export function parseStoqConfig(text: string, options: { home: string; source?: 
     core,
     temporal,
     blobstore: { kind: blobSection.kind, root: blobSection.root ?? join(options.home, 'blobs') },
+    codec,
     pluginSections,
     source: options.source,
   };
 }
 
-function validateSection<S extends z.ZodType>(schema: S, input: unknown, where: string): z.output<S> {
+function validateSection<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  where: string,
+  options: { quoteValues: boolean } = { quoteValues: true },
+): z.output<S> {
   const parsed = schema.safeParse(input);
   if (!parsed.success) {
-    throw new ConfigError(describeZodIssues(where, parsed.error, input));
+    throw new ConfigError(
+      describeZodIssues(where, parsed.error, options.quoteValues ? input : undefined),
+    );
   }
   return parsed.data;
 }

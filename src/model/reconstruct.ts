@@ -15,13 +15,18 @@ export function subResponses(response: StoqResponse): StoqResponse[] {
 
     // Results are in scan order (parents before what they extracted), so one pass suffices.
     for (const candidate of response.results.slice(index + 1)) {
-      if (candidate.extracted_from.some((parent) => members.has(parent)) && !members.has(candidate.payload_id)) {
+      if (
+        candidate.extracted_from.some((parent) => members.has(parent)) &&
+        !members.has(candidate.payload_id)
+      ) {
         members.add(candidate.payload_id);
         results.push(candidate);
       }
     }
 
-    const errors = response.errors.filter((error) => error.payload_id === null || members.has(error.payload_id));
+    const errors = response.errors.filter(
+      (error) => error.payload_id === null || members.has(error.payload_id),
+    );
     return structuredClone({ ...response, results, errors, decorators: {} });
   });
 }
@@ -40,7 +45,8 @@ export async function reconstructSubResponses(
       try {
         const outcome = (await decorator.decorate(part)) ?? {};
         if (outcome.results !== undefined) part.decorators[name] = outcome.results;
-        for (const error of outcome.errors ?? []) part.errors.push({ error, plugin_name: name, payload_id: null });
+        for (const error of outcome.errors ?? [])
+          part.errors.push({ error, plugin_name: name, payload_id: null });
       } catch (error) {
         part.errors.push({ error: (error as Error).message, plugin_name: name, payload_id: null });
       }

@@ -200,14 +200,19 @@ export interface PluginDefinition<S extends OptionsSchema = OptionsSchema> {
   readonly options: S;
   /** Workers that must run on a payload before this worker does (worker kind only). */
   readonly requiredWorkers?: readonly string[];
-  create(options: z.output<S>, context: PluginSetupContext): PluginInstance | Promise<PluginInstance>;
+  create(
+    options: z.output<S>,
+    context: PluginSetupContext,
+  ): PluginInstance | Promise<PluginInstance>;
 }
 
 const PLUGIN_MARK = Symbol.for('stoq.plugin-definition');
 const NAME_PATTERN = /^[a-z0-9][a-z0-9_.-]*$/i;
 
 /** Declares a plugin. Throws at load time when the declaration itself is malformed. */
-export function definePlugin<S extends OptionsSchema>(definition: PluginDefinition<S>): PluginDefinition<S> {
+export function definePlugin<S extends OptionsSchema>(
+  definition: PluginDefinition<S>,
+): PluginDefinition<S> {
   if (!NAME_PATTERN.test(definition.name)) {
     throw new Error(`plugin name "${definition.name}" must match ${NAME_PATTERN}`);
   }

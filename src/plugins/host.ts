@@ -29,7 +29,11 @@ export class PluginHost {
   constructor(private readonly options: PluginHostOptions) {}
 
   /** The instance of `name` for these options, created on first use. */
-  async instance(name: string, options: Record<string, unknown>, kind: PluginKind): Promise<PluginInstance> {
+  async instance(
+    name: string,
+    options: Record<string, unknown>,
+    kind: PluginKind,
+  ): Promise<PluginInstance> {
     const key = `${name}\0${stableJson(options)}`;
     let pending = this.instances.get(key);
     if (!pending) {
@@ -54,8 +58,12 @@ export class PluginHost {
 
     const parsed = registered.definition.options.safeParse(raw);
     if (!parsed.success) {
-      const detail = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-      throw new PluginUnavailableError(`plugin "${name}" options are invalid: ${detail.join('; ')}`);
+      const detail = parsed.error.issues.map(
+        (issue) => `${issue.path.join('.')}: ${issue.message}`,
+      );
+      throw new PluginUnavailableError(
+        `plugin "${name}" options are invalid: ${detail.join('; ')}`,
+      );
     }
 
     try {
@@ -66,9 +74,12 @@ export class PluginHost {
         blobStore: this.options.blobStore,
       });
     } catch (error) {
-      throw new PluginUnavailableError(`plugin "${name}" failed to start: ${(error as Error).message}`, {
-        cause: error,
-      });
+      throw new PluginUnavailableError(
+        `plugin "${name}" failed to start: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
     }
   }
 

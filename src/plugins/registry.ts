@@ -139,11 +139,17 @@ function readManifest(dir: string): PluginManifest {
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
-    throw new PluginLoadError(dir, `invalid manifest ${MANIFEST_FILE}: ${(error as Error).message}`);
+    throw new PluginLoadError(
+      dir,
+      `invalid manifest ${MANIFEST_FILE}: ${(error as Error).message}`,
+    );
   }
   const parsed = manifestSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new PluginLoadError(dir, describeZodIssues(`invalid manifest ${MANIFEST_FILE}`, parsed.error, raw));
+    throw new PluginLoadError(
+      dir,
+      describeZodIssues(`invalid manifest ${MANIFEST_FILE}`, parsed.error, raw),
+    );
   }
   return parsed.data;
 }

@@ -17,7 +17,10 @@ export interface TestPayloadOptions {
   dispatch_meta?: Record<string, JsonObject>;
 }
 
-export function payloadFromBuffer(content: Buffer | string, options: TestPayloadOptions = {}): Payload {
+export function payloadFromBuffer(
+  content: Buffer | string,
+  options: TestPayloadOptions = {},
+): Payload {
   const bytes = Buffer.isBuffer(content) ? content : Buffer.from(content);
   const payloadId = options.payload_id ?? 'test-payload';
   const results = payloadResultsSchema.parse({
@@ -51,7 +54,11 @@ export function payloadFromBuffer(content: Buffer | string, options: TestPayload
 }
 
 export function testRequest(
-  options: { scan_id?: string; request_meta?: Partial<RequestMeta>; results?: PayloadResults[] } = {},
+  options: {
+    scan_id?: string;
+    request_meta?: Partial<RequestMeta>;
+    results?: PayloadResults[];
+  } = {},
 ): RequestView {
   return {
     scan_id: options.scan_id ?? 'test-scan',

@@ -37,7 +37,10 @@ export async function assembleResults(
   return results;
 }
 
-export async function assembleResponse(ledger: ScanLedger, options: AssembleOptions): Promise<StoqResponse> {
+export async function assembleResponse(
+  ledger: ScanLedger,
+  options: AssembleOptions,
+): Promise<StoqResponse> {
   const records = await ledger.records();
   const results = await assembleResults(ledger, records);
   return {

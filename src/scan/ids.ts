@@ -7,7 +7,10 @@ import { z } from 'zod';
 
 export const scanIdSchema = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'expected 1-128 letters, digits, ".", "_", ":" or "-"');
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/,
+    'expected 1-128 letters, digits, ".", "_", ":" or "-"',
+  );
 
 export function newScanId(): string {
   return randomUUID();

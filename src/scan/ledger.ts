@@ -27,10 +27,16 @@ export class ScanLedger {
   }
 
   async putWorkerResult(payloadId: string, worker: string, results: unknown): Promise<void> {
-    await this.store.putDocument(this.key('workers', payloadId, `${worker}.json`), toJson({ results }));
+    await this.store.putDocument(
+      this.key('workers', payloadId, `${worker}.json`),
+      toJson({ results }),
+    );
   }
 
-  async workerResults(payloadId: string, workers?: readonly string[]): Promise<Record<string, unknown>> {
+  async workerResults(
+    payloadId: string,
+    workers?: readonly string[],
+  ): Promise<Record<string, unknown>> {
     const prefix = this.key('workers', payloadId);
     const keys = workers
       ? workers.map((worker) => `${prefix}/${worker}.json`)
@@ -46,13 +52,28 @@ export class ScanLedger {
     return results;
   }
 
-  async putExtractedChunk(payloadId: string, worker: string, chunk: number, items: ExtractedDescriptor[]): Promise<void> {
-    await this.store.putDocument(this.key('extracted', payloadId, worker, `${chunk}.json`), toJson(items));
+  async putExtractedChunk(
+    payloadId: string,
+    worker: string,
+    chunk: number,
+    items: ExtractedDescriptor[],
+  ): Promise<void> {
+    await this.store.putDocument(
+      this.key('extracted', payloadId, worker, `${chunk}.json`),
+      toJson(items),
+    );
   }
 
-  async extractedChunk(payloadId: string, worker: string, chunk: number): Promise<ExtractedDescriptor[]> {
-    const body = await this.store.getDocument(this.key('extracted', payloadId, worker, `${chunk}.json`));
-    if (body === undefined) throw new Error(`extraction chunk ${chunk} of ${worker} on ${payloadId} is missing`);
+  async extractedChunk(
+    payloadId: string,
+    worker: string,
+    chunk: number,
+  ): Promise<ExtractedDescriptor[]> {
+    const body = await this.store.getDocument(
+      this.key('extracted', payloadId, worker, `${chunk}.json`),
+    );
+    if (body === undefined)
+      throw new Error(`extraction chunk ${chunk} of ${worker} on ${payloadId} is missing`);
     return JSON.parse(body) as ExtractedDescriptor[];
   }
 
@@ -63,7 +84,9 @@ export class ScanLedger {
     const chunkOf = (key: string) => Number(key.slice(prefix.length + 1, -'.json'.length));
     const all: ExtractedDescriptor[] = [];
     for (const key of keys.sort((a, b) => chunkOf(a) - chunkOf(b))) {
-      all.push(...(JSON.parse((await this.store.getDocument(key)) ?? '[]') as ExtractedDescriptor[]));
+      all.push(
+        ...(JSON.parse((await this.store.getDocument(key)) ?? '[]') as ExtractedDescriptor[]),
+      );
     }
     return all;
   }
@@ -138,6 +161,10 @@ export function toJson(value: unknown): string {
 }
 
 function isSerializedBuffer(item: unknown): item is { type: 'Buffer'; data: number[] } {
-  return typeof item === 'object' && item !== null && (item as { type?: unknown }).type === 'Buffer' &&
-    Array.isArray((item as { data?: unknown }).data);
+  return (
+    typeof item === 'object' &&
+    item !== null &&
+    (item as { type?: unknown }).type === 'Buffer' &&
+    Array.isArray((item as { data?: unknown }).data)
+  );
 }

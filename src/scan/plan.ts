@@ -27,14 +27,15 @@ export interface PlanOverrides {
   plugin_opts?: Record<string, Record<string, unknown>>;
 }
 
-const LISTS: { key: keyof ScanPlan & keyof PlanOverrides; kind: PluginKind; configKey?: string }[] = [
-  { key: 'start_dispatch', kind: 'worker' },
-  { key: 'always_dispatch', kind: 'worker', configKey: 'always_dispatch' },
-  { key: 'dispatchers', kind: 'dispatcher', configKey: 'dispatchers' },
-  { key: 'dest_archivers', kind: 'archiver', configKey: 'dest_archivers' },
-  { key: 'decorators', kind: 'decorator', configKey: 'decorators' },
-  { key: 'connectors', kind: 'connector', configKey: 'connectors' },
-];
+const LISTS: { key: keyof ScanPlan & keyof PlanOverrides; kind: PluginKind; configKey?: string }[] =
+  [
+    { key: 'start_dispatch', kind: 'worker' },
+    { key: 'always_dispatch', kind: 'worker', configKey: 'always_dispatch' },
+    { key: 'dispatchers', kind: 'dispatcher', configKey: 'dispatchers' },
+    { key: 'dest_archivers', kind: 'archiver', configKey: 'dest_archivers' },
+    { key: 'decorators', kind: 'decorator', configKey: 'decorators' },
+    { key: 'connectors', kind: 'connector', configKey: 'connectors' },
+  ];
 
 export function resolveScanPlan(
   config: StoqConfig,
@@ -64,13 +65,18 @@ export function resolveScanPlan(
 function resolveLists(config: StoqConfig, registry: PluginRegistry, overrides: PlanOverrides) {
   const lists: Record<string, string[]> = {};
   for (const { key, kind, configKey } of LISTS) {
-    const fromConfig = configKey ? (config.core[configKey as keyof typeof config.core] as string[]) : [];
-    const names = [...new Set(overrides[key] as string[] | undefined ?? fromConfig)];
+    const fromConfig = configKey
+      ? (config.core[configKey as keyof typeof config.core] as string[])
+      : [];
+    const names = [...new Set((overrides[key] as string[] | undefined) ?? fromConfig)];
     for (const name of names) {
       const plugin = registry.get(name);
-      if (!plugin) throw new ConfigError(`${key}: unknown plugin "${name}"${suggestion(registry, name)}`);
+      if (!plugin)
+        throw new ConfigError(`${key}: unknown plugin "${name}"${suggestion(registry, name)}`);
       if (!plugin.definition.kinds.includes(kind)) {
-        throw new ConfigError(`${key}: plugin "${name}" is not a ${kind} (it is ${plugin.definition.kinds.join(', ')})`);
+        throw new ConfigError(
+          `${key}: plugin "${name}" is not a ${kind} (it is ${plugin.definition.kinds.join(', ')})`,
+        );
       }
     }
     lists[key] = names;
@@ -78,29 +84,48 @@ function resolveLists(config: StoqConfig, registry: PluginRegistry, overrides: P
   return lists;
 }
 
-function checkOptionTargets(config: StoqConfig, registry: PluginRegistry, overrides: PlanOverrides): void {
+function checkOptionTargets(
+  config: StoqConfig,
+  registry: PluginRegistry,
+  overrides: PlanOverrides,
+): void {
   for (const name of Object.keys(config.pluginSections)) {
     if (!registry.has(name)) {
-      throw new ConfigError(`${config.source ?? 'stoq.cfg'} [${name}]: no plugin named "${name}"${suggestion(registry, name)}`);
+      throw new ConfigError(
+        `${config.source ?? 'stoq.cfg'} [${name}]: no plugin named "${name}"${suggestion(registry, name)}`,
+      );
     }
   }
   for (const name of Object.keys(overrides.plugin_opts ?? {})) {
     if (!registry.has(name)) {
-      throw new ConfigError(`--plugin-opts: no plugin named "${name}"${suggestion(registry, name)}`);
+      throw new ConfigError(
+        `--plugin-opts: no plugin named "${name}"${suggestion(registry, name)}`,
+      );
     }
   }
 }
 
-function optionLayers(plugin: RegisteredPlugin, config: StoqConfig, overrides: PlanOverrides): OptionLayer[] {
+function optionLayers(
+  plugin: RegisteredPlugin,
+  config: StoqConfig,
+  overrides: PlanOverrides,
+): OptionLayer[] {
   const name = plugin.definition.name;
   return [
     { label: `manifest of ${name}`, values: plugin.manifestOptions },
-    { label: `${config.source ?? 'stoq.cfg'} [${name}]`, values: config.pluginSections[name] ?? {} },
+    {
+      label: `${config.source ?? 'stoq.cfg'} [${name}]`,
+      values: config.pluginSections[name] ?? {},
+    },
     { label: '--plugin-opts', values: overrides.plugin_opts?.[name] ?? {} },
   ];
 }
 
-function planPlugin(plugin: RegisteredPlugin, layers: OptionLayer[], explicit: boolean): PluginPlan {
+function planPlugin(
+  plugin: RegisteredPlugin,
+  layers: OptionLayer[],
+  explicit: boolean,
+): PluginPlan {
   const { definition } = plugin;
   const base = { name: definition.name, kinds: [...definition.kinds] };
   try {
@@ -125,7 +150,14 @@ function planPlugin(plugin: RegisteredPlugin, layers: OptionLayer[], explicit: b
       ...base,
       requiredWorkers: [...(definition.requiredWorkers ?? [])],
       options: {},
-      activity: { retryMaxAttempts: 1, retryInitialIntervalMs: 1000, retryBackoff: 2, retryMaxIntervalMs: 1000, startToCloseTimeoutMs: 60000, heartbeatTimeoutMs: 60000 },
+      activity: {
+        retryMaxAttempts: 1,
+        retryInitialIntervalMs: 1000,
+        retryBackoff: 2,
+        retryMaxIntervalMs: 1000,
+        startToCloseTimeoutMs: 60000,
+        heartbeatTimeoutMs: 60000,
+      },
       invalid: error.message,
     };
   }

@@ -26,7 +26,11 @@ export interface RetryPreparation {
 export class NothingToRetryError extends Error {}
 
 /** Which failed plugins of one payload to run again. */
-function failedOnPayload(record: PayloadRecord, plan: ScanPlan, only?: Set<string>): RetryEntry['resume'] {
+function failedOnPayload(
+  record: PayloadRecord,
+  plan: ScanPlan,
+  only?: Set<string>,
+): RetryEntry['resume'] {
   const failed = new Set(
     record.errors
       .map((error) => error.plugin_name)
@@ -35,7 +39,9 @@ function failedOnPayload(record: PayloadRecord, plan: ScanPlan, only?: Set<strin
   const kindOf = (name: string) => plan.plugins[name]?.kinds ?? [];
   return {
     workers: [...failed].filter((name) => kindOf(name).includes('worker')),
-    archivers: [...failed].filter((name) => kindOf(name).includes('archiver') && record.plugins_run.archivers.includes(name)),
+    archivers: [...failed].filter(
+      (name) => kindOf(name).includes('archiver') && record.plugins_run.archivers.includes(name),
+    ),
     dispatch: [...failed].some((name) => kindOf(name).includes('dispatcher')),
   };
 }
@@ -47,7 +53,8 @@ export async function prepareRetry(
   only?: string[],
 ): Promise<RetryPreparation> {
   const response = await original.response();
-  if (!response) throw new NothingToRetryError(`scan ${original.scanId} has no stored response to retry`);
+  if (!response)
+    throw new NothingToRetryError(`scan ${original.scanId} has no stored response to retry`);
   const records = await original.records();
   const idOf = (sha256: string) => payloadIdFor(retry.scanId, sha256);
   const newIds = new Map(records.map((record) => [record.payload_id, idOf(record.sha256)]));
@@ -61,7 +68,12 @@ export async function prepareRetry(
     if (resume.workers.length + resume.archivers.length === 0 && !resume.dispatch) continue;
 
     [...resume.workers, ...resume.archivers].forEach((name) => plugins.add(name));
-    entries.push({ payload: descriptorOf(copied), depth: record.depth, order: record.order, resume });
+    entries.push({
+      payload: descriptorOf(copied),
+      depth: record.depth,
+      order: record.order,
+      resume,
+    });
   }
   for (const name of scanLevelFailures(response, filter)) plugins.add(name);
   if (plugins.size === 0) {
@@ -70,7 +82,10 @@ export async function prepareRetry(
   }
 
   for (let start = 0, chunk = 0; start < entries.length; start += EXTRACTION_CHUNK_SIZE, chunk++) {
-    await retry.putDocument(`retry/${chunk}.json`, entries.slice(start, start + EXTRACTION_CHUNK_SIZE));
+    await retry.putDocument(
+      `retry/${chunk}.json`,
+      entries.slice(start, start + EXTRACTION_CHUNK_SIZE),
+    );
   }
   return {
     chunks: Math.ceil(entries.length / EXTRACTION_CHUNK_SIZE),
@@ -96,18 +111,31 @@ async function copyPayload(
   const copied: PayloadRecord = {
     ...record,
     payload_id: payloadId,
-    errors: record.errors.map((error): StoqError => ({ ...error, payload_id: rename(error.payload_id) })),
+    errors: record.errors.map((error): StoqError => ({
+      ...error,
+      payload_id: rename(error.payload_id),
+    })),
   };
   await retry.putRecord(copied);
 
   const results = await original.workerResults(record.payload_id, record.plugins_run.workers);
-  for (const [worker, result] of Object.entries(results)) await retry.putWorkerResult(payloadId, worker, result);
+  for (const [worker, result] of Object.entries(results))
+    await retry.putWorkerResult(payloadId, worker, result);
 
   for (const worker of record.extracted_by_workers) {
     const extracted = await original.extractedBy(record.payload_id, worker);
     const renamed = extracted.map((item) => ({ ...item, payload_id: rename(item.payload_id)! }));
-    for (let start = 0, chunk = 0; start < renamed.length; start += EXTRACTION_CHUNK_SIZE, chunk++) {
-      await retry.putExtractedChunk(payloadId, worker, chunk, renamed.slice(start, start + EXTRACTION_CHUNK_SIZE));
+    for (
+      let start = 0, chunk = 0;
+      start < renamed.length;
+      start += EXTRACTION_CHUNK_SIZE, chunk++
+    ) {
+      await retry.putExtractedChunk(
+        payloadId,
+        worker,
+        chunk,
+        renamed.slice(start, start + EXTRACTION_CHUNK_SIZE),
+      );
     }
   }
   return copied;

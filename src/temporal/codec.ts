@@ -292,7 +292,9 @@ const keyIdSchema = z
  */
 export const codecConfigSchema = z
   .object({
-    compress: iniBoolean.default(true),
+    // Off unless asked for: history holds no payload bytes, so compression saves little,
+    // while compressed inputs are unreadable in the Web UI without a codec server.
+    compress: iniBoolean.default(false),
     encryption_key_id: keyIdSchema.optional(),
     encryption_keys: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
   })

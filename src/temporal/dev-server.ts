@@ -136,7 +136,11 @@ function startDevArgs(
   args.push('--log-level', 'warn');
 
   if (options.dbFilename) {
-    args.push('--db-filename', options.dbFilename, ...sqlitePragmas(options.durability ?? 'normal'));
+    args.push(
+      '--db-filename',
+      options.dbFilename,
+      ...sqlitePragmas(options.durability ?? 'normal'),
+    );
   }
   if (options.headless) args.push('--headless');
   // No network beyond package registries on these machines: the UI's news feed would only fail.

@@ -2,7 +2,12 @@
  * Routes the Temporal SDK's own logs (worker state, activity failures, core) into pino,
  * so an operator reads one format and sets one level.
  */
-import { Runtime, type LogLevel, type LogMetadata, type Logger as SdkLogger } from '@temporalio/worker';
+import {
+  Runtime,
+  type LogLevel,
+  type LogMetadata,
+  type Logger as SdkLogger,
+} from '@temporalio/worker';
 import type { Logger } from '../log';
 
 const LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {

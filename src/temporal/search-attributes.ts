@@ -7,9 +7,14 @@ import type { Connection } from '@temporalio/client';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import { STOQ_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 
-export async function registerSearchAttributes(connection: Connection, namespace: string): Promise<string[]> {
+export async function registerSearchAttributes(
+  connection: Connection,
+  namespace: string,
+): Promise<string[]> {
   const existing = await connection.operatorService.listSearchAttributes({ namespace });
-  const known = new Set(Object.keys({ ...existing.customAttributes, ...existing.systemAttributes }));
+  const known = new Set(
+    Object.keys({ ...existing.customAttributes, ...existing.systemAttributes }),
+  );
   const missing = STOQ_SEARCH_ATTRIBUTES.filter((key) => !known.has(key.name));
   if (missing.length === 0) return [];
 
@@ -24,7 +29,10 @@ export async function registerSearchAttributes(connection: Connection, namespace
 
 /** The `--search-attribute` flags for `temporal server start-dev` (a new database file). */
 export function devServerSearchAttributeArgs(): string[] {
-  return STOQ_SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=${devServerTypeName(key.type)}`]);
+  return STOQ_SEARCH_ATTRIBUTES.flatMap((key) => [
+    '--search-attribute',
+    `${key.name}=${devServerTypeName(key.type)}`,
+  ]);
 }
 
 function devServerTypeName(type: string): string {

@@ -27,6 +27,8 @@ export interface StoqWorkerOptions {
   workflowBundlePath?: string;
   maxConcurrentActivityTaskExecutions?: number;
   maxConcurrentWorkflowTaskExecutions?: number;
+  /** The payload codec; must match the client's (see `dataConverterFor`). */
+  dataConverter?: WorkerOptions['dataConverter'];
 }
 
 export interface StoqWorker {
@@ -44,13 +46,18 @@ export async function createStoqWorker(options: StoqWorkerOptions): Promise<Stoq
     logger: options.logger,
     stoqHome: options.stoqHome,
   });
-  const activities = createActivities({ blobStore: options.blobStore, plugins, logger: options.logger });
+  const activities = createActivities({
+    blobStore: options.blobStore,
+    plugins,
+    logger: options.logger,
+  });
 
   const worker = await Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities,
+    dataConverter: options.dataConverter,
     ...workflowSource(options.workflowBundlePath),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 20,
     maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTaskExecutions ?? 40,
@@ -74,7 +81,9 @@ export function defaultWorkflowBundlePath(): string {
   return join(__dirname, '..', '..', 'workflow-bundle.js');
 }
 
-function workflowSource(bundlePath?: string): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+function workflowSource(
+  bundlePath?: string,
+): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
   const codePath = bundlePath ?? defaultWorkflowBundlePath();
   if (existsSync(codePath)) return { workflowBundle: { codePath } };
   return { workflowsPath: require.resolve('../workflows') };

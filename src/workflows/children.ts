@@ -57,7 +57,11 @@ export function payloadWorkflowId(scanId: string, sha256: string): string {
  * A payload workflow's search attributes: its scan, its hash, its name. Set only when the
  * scan itself was started with stoQ's attributes (so they are registered on the namespace).
  */
-export function childSearchAttributes(scanId: string, sha256: string, filename?: unknown): SearchAttributePair[] {
+export function childSearchAttributes(
+  scanId: string,
+  sha256: string,
+  filename?: unknown,
+): SearchAttributePair[] {
   if (!workflowInfo().typedSearchAttributes.get(StoqScanId)) return [];
   const pairs: SearchAttributePair[] = [
     { key: StoqScanId, value: scanId },
@@ -183,11 +187,16 @@ async function startFanout(
 }
 
 function fanoutSearchAttributes(scanId: string): SearchAttributePair[] {
-  return workflowInfo().typedSearchAttributes.get(StoqScanId) ? [{ key: StoqScanId, value: scanId }] : [];
+  return workflowInfo().typedSearchAttributes.get(StoqScanId)
+    ? [{ key: StoqScanId, value: scanId }]
+    : [];
 }
 
 /** A fan-out workflow: starts the payload workflows of one chunk of an extraction listing. */
-export async function fanoutWorkflow(input: FanoutWorkflowInput, workerSeq: number): Promise<number> {
+export async function fanoutWorkflow(
+  input: FanoutWorkflowInput,
+  workerSeq: number,
+): Promise<number> {
   const extracted = await ledgerActivities().readExtractedChunk({
     scan_id: input.scan_id,
     parent_payload_id: input.parent.payload_id,

@@ -9,7 +9,13 @@
  */
 import { CancellationScope, isCancellation, setHandler } from '@temporalio/workflow';
 import type { StoqError } from '../model/schemas';
-import { failureMessage, frameworkActivities, ledgerActivities, pluginActivities, shortId } from './calls';
+import {
+  failureMessage,
+  frameworkActivities,
+  ledgerActivities,
+  pluginActivities,
+  shortId,
+} from './calls';
 import { scanExtracted } from './children';
 import { payloadProgressQuery } from './queries';
 import { planRound } from './scheduling';
@@ -51,7 +57,9 @@ export async function payloadWorkflow(input: PayloadWorkflowInput): Promise<Payl
     if (!isCancellation(error)) throw error;
     // Cancelled (stoq cancel): keep what this payload has so far in the partial response.
     addError(state, 'scan cancelled');
-    await CancellationScope.nonCancellable(() => ledgerActivities().recordPayload(input.scan_id, toRecord(state)));
+    await CancellationScope.nonCancellable(() =>
+      ledgerActivities().recordPayload(input.scan_id, toRecord(state)),
+    );
     throw error;
   }
   await ledgerActivities().recordPayload(input.scan_id, toRecord(state));
@@ -98,7 +106,13 @@ function initialState(input: PayloadWorkflowInput, plan: ScanPlan): PayloadState
     errors: [],
     listings: [],
     priorExtractors: [],
-    progress: { payload_id: payload.payload_id, phase: 'scanning', workers_run: [], running: [], extracted: 0 },
+    progress: {
+      payload_id: payload.payload_id,
+      phase: 'scanning',
+      workers_run: [],
+      running: [],
+      extracted: 0,
+    },
   };
 }
 
@@ -109,7 +123,11 @@ function initialState(input: PayloadWorkflowInput, plan: ScanPlan): PayloadState
 async function resumedState(input: PayloadWorkflowInput, plan: ScanPlan): Promise<PayloadState> {
   const resume = input.resume!;
   const record = await ledgerActivities().loadRecord(input.scan_id, input.payload.payload_id);
-  const again = new Set([...resume.workers, ...resume.archivers, ...(resume.dispatch ? plan.dispatchers : [])]);
+  const again = new Set([
+    ...resume.workers,
+    ...resume.archivers,
+    ...(resume.dispatch ? plan.dispatchers : []),
+  ]);
   const workersRun = record.plugins_run.workers.filter((name) => !resume.workers.includes(name));
   const archivers = Object.fromEntries(
     Object.entries(record.archivers).filter(([name]) => !resume.archivers.includes(name)),
@@ -119,10 +137,14 @@ async function resumedState(input: PayloadWorkflowInput, plan: ScanPlan): Promis
   state.due = [...resume.workers];
   state.done = new Set(workersRun);
   state.workersRun = workersRun;
-  state.archiversRun = record.plugins_run.archivers.filter((name) => !resume.archivers.includes(name));
+  state.archiversRun = record.plugins_run.archivers.filter(
+    (name) => !resume.archivers.includes(name),
+  );
   state.archivers = archivers;
   state.dispatchMeta = record.dispatch_meta;
-  state.errors = record.errors.filter((error) => !error.plugin_name || !again.has(error.plugin_name));
+  state.errors = record.errors.filter(
+    (error) => !error.plugin_name || !again.has(error.plugin_name),
+  );
   state.priorExtractors = record.extracted_by_workers;
   state.progress.workers_run = [...workersRun];
   return state;
@@ -194,7 +216,9 @@ async function dispatch(state: PayloadState, dispatchers: PluginPlan[]): Promise
   Object.assign(state.dispatchMeta, outcome.meta);
   // Dispatchers run every round, as in stoQ; a dispatcher failing each round is one error.
   for (const error of outcome.errors) {
-    const known = state.errors.some((e) => e.error === error.error && e.plugin_name === error.plugin_name);
+    const known = state.errors.some(
+      (e) => e.error === error.error && e.plugin_name === error.plugin_name,
+    );
     if (!known) state.errors.push(error);
   }
   for (const names of Object.values(outcome.dispatched)) askFor(state, names);

@@ -51,8 +51,10 @@ export async function retryWorkflow(input: RetryWorkflowInput): Promise<ScanSumm
     upsertSearchAttributes([{ key: StoqSha256, value: [prepared.root_sha256] }]);
   }
 
-  const chunks = Array.from({ length: prepared.chunks }, (_, chunk) => () =>
-    startRetryChunk({ scan_id: input.scan_id, request_meta: prepared.request_meta, chunk }),
+  const chunks = Array.from(
+    { length: prepared.chunks },
+    (_, chunk) => () =>
+      startRetryChunk({ scan_id: input.scan_id, request_meta: prepared.request_meta, chunk }),
   );
   await runBounded(chunks, MAX_CHUNKS_IN_FLIGHT);
 
@@ -75,12 +77,18 @@ async function startRetryChunk(input: RetryChunkInput): Promise<number> {
 /** Resumes the payloads of one chunk of a retry, each in its own payload workflow. */
 export async function retryChunkWorkflow(input: RetryChunkInput): Promise<number> {
   const entries = await ledgerActivities().readRetryChunk(input);
-  const tasks = entries.map((entry) => () => resumePayload(input.scan_id, input.request_meta, entry));
+  const tasks = entries.map(
+    (entry) => () => resumePayload(input.scan_id, input.request_meta, entry),
+  );
   const counts = await runBounded(tasks, MAX_PAYLOADS_IN_FLIGHT);
   return counts.reduce((sum, count) => sum + count, 0);
 }
 
-async function resumePayload(scanId: string, requestMeta: RequestMeta, entry: RetryEntry): Promise<number> {
+async function resumePayload(
+  scanId: string,
+  requestMeta: RequestMeta,
+  entry: RetryEntry,
+): Promise<number> {
   const child: PayloadWorkflowInput = {
     scan_id: scanId,
     request_meta: requestMeta,

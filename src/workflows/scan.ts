@@ -16,7 +16,13 @@ import {
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
 import type { StoqError } from '../model/schemas';
-import { failureMessage, frameworkActivities, ledgerActivities, pluginActivities, shortId } from './calls';
+import {
+  failureMessage,
+  frameworkActivities,
+  ledgerActivities,
+  pluginActivities,
+  shortId,
+} from './calls';
 import { childSearchAttributes, payloadWorkflowId } from './children';
 import { scanProgressQuery } from './queries';
 import {
@@ -85,7 +91,9 @@ export async function finishScan(
 
 /** A cancelled scan still leaves what it found, marked as cancelled. */
 async function keepPartialResponse(input: ScanWorkflowInput, errors: StoqError[]): Promise<void> {
-  const summary = await frameworkActivities(`keep partial response of scan ${shortId(input.scan_id)}`).assembleResponse({
+  const summary = await frameworkActivities(
+    `keep partial response of scan ${shortId(input.scan_id)}`,
+  ).assembleResponse({
     scan_id: input.scan_id,
     time: input.time,
     request_meta: input.request_meta,
@@ -111,7 +119,11 @@ async function scanRoot(input: ScanWorkflowInput, errors: StoqError[]): Promise<
     await executeChild('payloadWorkflow', {
       workflowId: payloadWorkflowId(input.scan_id, input.root.sha256),
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      typedSearchAttributes: childSearchAttributes(input.scan_id, input.root.sha256, input.filename),
+      typedSearchAttributes: childSearchAttributes(
+        input.scan_id,
+        input.root.sha256,
+        input.filename,
+      ),
       staticSummary: `root payload ${shortId(input.root.payload_id)}${
         input.filename ? `: ${input.filename.slice(0, 80)}` : ''
       }`,
@@ -128,7 +140,11 @@ async function scanRoot(input: ScanWorkflowInput, errors: StoqError[]): Promise<
     });
   } catch (error) {
     if (isCancellation(error)) throw error;
-    errors.push({ error: failureMessage(error), plugin_name: null, payload_id: input.root.payload_id });
+    errors.push({
+      error: failureMessage(error),
+      plugin_name: null,
+      payload_id: input.root.payload_id,
+    });
   }
 }
 
@@ -141,7 +157,10 @@ async function decorate(input: FinishInput, errors: StoqError[]): Promise<Record
   await Promise.all(
     plugins.map(async (plugin) => {
       try {
-        const activities = pluginActivities(plugin, `decorate scan ${shortId(input.scan_id)} with ${plugin.name}`);
+        const activities = pluginActivities(
+          plugin,
+          `decorate scan ${shortId(input.scan_id)} with ${plugin.name}`,
+        );
         const outcome = await activities.runDecorator({ scan_id: input.scan_id, plugin });
         if (outcome.results !== undefined) results[plugin.name] = outcome.results;
         errors.push(...outcome.errors);
@@ -161,7 +180,10 @@ async function connect(input: FinishInput): Promise<StoqError[]> {
   await Promise.all(
     plugins.map(async (plugin) => {
       try {
-        const activities = pluginActivities(plugin, `save scan ${shortId(input.scan_id)} with ${plugin.name}`);
+        const activities = pluginActivities(
+          plugin,
+          `save scan ${shortId(input.scan_id)} with ${plugin.name}`,
+        );
         await activities.runConnector({ scan_id: input.scan_id, plugin });
       } catch (error) {
         if (isCancellation(error)) throw error;
@@ -172,13 +194,19 @@ async function connect(input: FinishInput): Promise<StoqError[]> {
   return errors;
 }
 
-function usable(input: FinishInput, names: string[], kind: string, errors: StoqError[]): PluginPlan[] {
+function usable(
+  input: FinishInput,
+  names: string[],
+  kind: string,
+  errors: StoqError[],
+): PluginPlan[] {
   const plugins: PluginPlan[] = [];
   for (const name of names) {
     const plugin = input.plan.plugins[name];
     const problem = !plugin
       ? `unknown plugin "${name}"`
-      : (plugin.invalid ?? (plugin.kinds.includes(kind) ? undefined : `plugin "${name}" is not a ${kind}`));
+      : (plugin.invalid ??
+        (plugin.kinds.includes(kind) ? undefined : `plugin "${name}" is not a ${kind}`));
     if (problem) errors.push({ error: problem, plugin_name: name, payload_id: null });
     else plugins.push(plugin);
   }

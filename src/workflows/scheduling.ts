@@ -54,7 +54,12 @@ export function planRound(input: RoundInput): RoundPlan {
 }
 
 /** Adds `worker` (or the requirements it waits on) to `ready`; true when `worker` itself is done. */
-function collectReady(worker: string, chain: string[], input: RoundInput, ready: string[]): boolean {
+function collectReady(
+  worker: string,
+  chain: string[],
+  input: RoundInput,
+  ready: string[],
+): boolean {
   if (input.done.has(worker)) return true;
   if (chain.includes(worker)) {
     throw new Unrunnable(`circular required_workers: ${[...chain, worker].join(' -> ')}`);
@@ -69,7 +74,9 @@ function collectReady(worker: string, chain: string[], input: RoundInput, ready:
   const required = input.requiredWorkers(worker);
   if (required === undefined) {
     const what = chain.length === 0 ? 'unknown plugin' : 'unknown required worker';
-    throw new Unrunnable(`${what} "${worker}"${chain.length ? ` (required by ${chain.at(-1)})` : ''}`);
+    throw new Unrunnable(
+      `${what} "${worker}"${chain.length ? ` (required by ${chain.at(-1)})` : ''}`,
+    );
   }
 
   const pending = required.filter((name) => !collectReady(name, [...chain, worker], input, ready));

@@ -25,10 +25,19 @@ export const StoqScanId = defineSearchAttributeKey('StoqScanId', SearchAttribute
 export const StoqSha256 = defineSearchAttributeKey('StoqSha256', SearchAttributeType.KEYWORD_LIST);
 export const StoqFilename = defineSearchAttributeKey('StoqFilename', SearchAttributeType.KEYWORD);
 export const StoqSource = defineSearchAttributeKey('StoqSource', SearchAttributeType.KEYWORD);
-export const StoqWorkers = defineSearchAttributeKey('StoqWorkers', SearchAttributeType.KEYWORD_LIST);
-export const StoqYaraRules = defineSearchAttributeKey('StoqYaraRules', SearchAttributeType.KEYWORD_LIST);
+export const StoqWorkers = defineSearchAttributeKey(
+  'StoqWorkers',
+  SearchAttributeType.KEYWORD_LIST,
+);
+export const StoqYaraRules = defineSearchAttributeKey(
+  'StoqYaraRules',
+  SearchAttributeType.KEYWORD_LIST,
+);
 export const StoqHasErrors = defineSearchAttributeKey('StoqHasErrors', SearchAttributeType.BOOL);
-export const StoqPayloadCount = defineSearchAttributeKey('StoqPayloadCount', SearchAttributeType.INT);
+export const StoqPayloadCount = defineSearchAttributeKey(
+  'StoqPayloadCount',
+  SearchAttributeType.INT,
+);
 
 export const STOQ_SEARCH_ATTRIBUTES = [
   StoqScanId,

@@ -27,11 +27,14 @@ const WORKFLOWS_DIR = join(__dirname, '..', '..', 'src', 'workflows');
 /** Bundles the workflow code once per change of its sources; later test files reuse it. */
 export async function workflowBundlePath(): Promise<string> {
   const hash = createHash('sha256');
-  for (const file of readdirSync(WORKFLOWS_DIR).sort()) hash.update(readFileSync(join(WORKFLOWS_DIR, file)));
+  for (const file of readdirSync(WORKFLOWS_DIR).sort())
+    hash.update(readFileSync(join(WORKFLOWS_DIR, file)));
   const path = join(tmpdir(), `stoq-workflow-bundle-${hash.digest('hex').slice(0, 16)}.js`);
 
   if (!existsSync(path)) {
-    const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows') });
+    const bundle = await bundleWorkflowCode({
+      workflowsPath: require.resolve('../../src/workflows'),
+    });
     writeFileSync(path, bundle.code);
   }
   return path;
@@ -69,9 +72,15 @@ export class ScanEnv {
   static async start(options: ScanEnvOptions = {}): Promise<ScanEnv> {
     const home = mkdtempSync(join(tmpdir(), 'stoq-home-'));
     const blobStore = new FilesystemBlobStore(join(home, 'blobs'));
-    const registry = buildRegistry({ builtins: options.builtins ?? [], extra: options.plugins ?? [] });
+    const registry = buildRegistry({
+      builtins: options.builtins ?? [],
+      extra: options.plugins ?? [],
+    });
     const taskQueue = uniqueId('stoq-test');
-    const logger = createLogger({ level: (process.env.STOQ_TEST_LOG_LEVEL as 'info') ?? 'warn', pretty: false });
+    const logger = createLogger({
+      level: (process.env.STOQ_TEST_LOG_LEVEL as 'info') ?? 'warn',
+      pretty: false,
+    });
 
     installSdkLogging(logger);
     const workerConnection = options.address
@@ -93,7 +102,18 @@ export class ScanEnv {
       : await newConnection();
     const client = new Client({ connection, namespace: 'default' });
 
-    return new ScanEnv(home, blobStore, registry, client, taskQueue, options.config ?? '', connection, workerConnection, worker, running);
+    return new ScanEnv(
+      home,
+      blobStore,
+      registry,
+      client,
+      taskQueue,
+      options.config ?? '',
+      connection,
+      workerConnection,
+      worker,
+      running,
+    );
   }
 
   /** Submits a scan and waits for its response. */
@@ -107,7 +127,11 @@ export class ScanEnv {
     return { scanId: handle.scanId, response, handle: handle.handle };
   }
 
-  async submit(content: Buffer | string, overrides: PlanOverrides = {}, submission: Partial<ScanSubmission> = {}) {
+  async submit(
+    content: Buffer | string,
+    overrides: PlanOverrides = {},
+    submission: Partial<ScanSubmission> = {},
+  ) {
     const config = parseStoqConfig(this.config, { home: this.home });
     const plan = resolveScanPlan(config, this.registry, overrides);
     return submitScan(

@@ -265,11 +265,11 @@ describe('codecConfigSchema', () => {
     return describeZodIssues('stoq.cfg [codec]', parsed.error, input);
   }
 
-  it('defaults to compression without encryption', () => {
+  it('defaults to neither compression nor encryption', () => {
     const config = codecConfigSchema.parse({});
 
     expect(config).toEqual({
-      compress: true,
+      compress: false,
       encryption_key_id: undefined,
       encryption_keys: undefined,
     });

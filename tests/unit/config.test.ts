@@ -29,19 +29,27 @@ function parse(text: string) {
 
 describe('stoq.cfg', () => {
   test('core keys keep stoQ names and defaults; lists are comma separated', () => {
-    const config = parse('[core]\nmax_recursion = 7\ndispatchers = yara, filetype\nalways_dispatch = hash\n');
+    const config = parse(
+      '[core]\nmax_recursion = 7\ndispatchers = yara, filetype\nalways_dispatch = hash\n',
+    );
 
     expect(config.core.max_recursion).toBe(7);
     expect(config.core.dispatchers).toEqual(['yara', 'filetype']);
     expect(config.core.always_dispatch).toEqual(['hash']);
     expect(config.core.max_required_worker_depth).toBe(10);
-    expect(config.temporal).toMatchObject({ namespace: 'default', task_queue: 'stoq', history_retention_days: 30 });
+    expect(config.temporal).toMatchObject({
+      namespace: 'default',
+      task_queue: 'stoq',
+      history_retention_days: 30,
+    });
     expect(config.blobstore).toEqual({ kind: 'filesystem', root: '/tmp/stoq-home/blobs' });
   });
 
   test('a bad value names the file, section, key, value and what was expected', () => {
     expect(() => parse('[core]\nmax_recursion = ten\n')).toThrow(ConfigError);
-    expect(() => parse('[core]\nmax_recursion = ten\n')).toThrow(/^stoq\.cfg \[core\] max_recursion: .*number.*got "ten"/);
+    expect(() => parse('[core]\nmax_recursion = ten\n')).toThrow(
+      /^stoq\.cfg \[core\] max_recursion: .*number.*got "ten"/,
+    );
     expect(() => parse('[core]\nlog_level = loud\n')).toThrow(/\[core\] log_level: .*got "loud"/);
   });
 
@@ -50,7 +58,9 @@ describe('stoq.cfg', () => {
   });
 
   test('plugin sections are kept raw for the option resolver', () => {
-    expect(parse('[widget]\nthreshold = 5\n').pluginSections).toEqual({ widget: { threshold: '5' } });
+    expect(parse('[widget]\nthreshold = 5\n').pluginSections).toEqual({
+      widget: { threshold: '5' },
+    });
   });
 
   test('STOQ_HOME sets the home; an explicit missing config file is an error', () => {
@@ -87,14 +97,22 @@ describe('plugin options', () => {
   });
 
   test('an invalid option names the plugin, key, value, source and expectation', () => {
-    const call = () => resolvePluginOptions(widget, [{ label: '--plugin-opts', values: { threshold: '-3' } }]);
+    const call = () =>
+      resolvePluginOptions(widget, [{ label: '--plugin-opts', values: { threshold: '-3' } }]);
     expect(call).toThrow(ConfigError);
     expect(call).toThrow(/plugin "widget" option \(from --plugin-opts\) threshold: .*>=0.*got -3/);
   });
 
   test('activity settings and required_workers ride along with plugin options', () => {
     const resolved = resolvePluginOptions(widget, [
-      { label: 'cfg', values: { retry_max_attempts: '5', start_to_close_timeout: '30', required_workers: 'hash,yara' } },
+      {
+        label: 'cfg',
+        values: {
+          retry_max_attempts: '5',
+          start_to_close_timeout: '30',
+          required_workers: 'hash,yara',
+        },
+      },
     ]);
     expect(resolved.activity).toMatchObject({ retry_max_attempts: 5, start_to_close_timeout: 30 });
     expect(resolved.requiredWorkers).toEqual(['hash', 'yara']);
@@ -102,9 +120,9 @@ describe('plugin options', () => {
   });
 
   test('a bad activity setting is an error naming the key', () => {
-    expect(() => resolvePluginOptions(widget, [{ label: 'cfg', values: { retry_max_attempts: '0' } }])).toThrow(
-      /retry_max_attempts/,
-    );
+    expect(() =>
+      resolvePluginOptions(widget, [{ label: 'cfg', values: { retry_max_attempts: '0' } }]),
+    ).toThrow(/retry_max_attempts/);
   });
 });
 
@@ -112,19 +130,33 @@ describe('scan plan', () => {
   const registry = buildRegistry({ extra: [widget] });
 
   test('a plan resolves lists from config and overrides from flags', () => {
-    const plan = resolveScanPlan(parse('[core]\nalways_dispatch = widget\n[widget]\nthreshold = 8\n'), registry, {
+    const plan = resolveScanPlan(
+      parse('[core]\nalways_dispatch = widget\n[widget]\nthreshold = 8\n'),
+      registry,
+      {
+        start_dispatch: ['widget'],
+        max_recursion: 2,
+      },
+    );
+    expect(plan).toMatchObject({
+      always_dispatch: ['widget'],
       start_dispatch: ['widget'],
       max_recursion: 2,
     });
-    expect(plan).toMatchObject({ always_dispatch: ['widget'], start_dispatch: ['widget'], max_recursion: 2 });
     expect(plan.plugins.widget.options).toMatchObject({ threshold: 8 });
     expect(plan.plugins.widget.activity.startToCloseTimeoutMs).toBe(600_000);
   });
 
   test('an unknown plugin named by configuration is a config error before work starts', () => {
-    expect(() => resolveScanPlan(parse('[core]\ndispatchers = nope\n'), registry)).toThrow('dispatchers: unknown plugin "nope"');
-    expect(() => resolveScanPlan(parse(''), registry, { plugin_opts: { nope: {} } })).toThrow(/--plugin-opts: no plugin named "nope"/);
-    expect(() => resolveScanPlan(parse('[nope]\na = 1\n'), registry)).toThrow(/\[nope\]: no plugin named "nope"/);
+    expect(() => resolveScanPlan(parse('[core]\ndispatchers = nope\n'), registry)).toThrow(
+      'dispatchers: unknown plugin "nope"',
+    );
+    expect(() => resolveScanPlan(parse(''), registry, { plugin_opts: { nope: {} } })).toThrow(
+      /--plugin-opts: no plugin named "nope"/,
+    );
+    expect(() => resolveScanPlan(parse('[nope]\na = 1\n'), registry)).toThrow(
+      /\[nope\]: no plugin named "nope"/,
+    );
   });
 
   test('a plugin of the wrong kind in a list is a config error', () => {
@@ -144,8 +176,10 @@ describe('scan plan', () => {
     });
     const plan = resolveScanPlan(parse(''), buildRegistry({ extra: [widget, strict] }));
     expect(plan.plugins.strict.invalid).toMatch(/plugin "strict" option api_key/);
-    expect(() => resolveScanPlan(parse(''), buildRegistry({ extra: [strict] }), { start_dispatch: ['strict'] })).toThrow(
-      /api_key/,
-    );
+    expect(() =>
+      resolveScanPlan(parse(''), buildRegistry({ extra: [strict] }), {
+        start_dispatch: ['strict'],
+      }),
+    ).toThrow(/api_key/);
   });
 });

@@ -19,7 +19,10 @@ ${extra}`;
 function makePlugin(root: string, dir: string, manifest: unknown, source?: string): string {
   const path = join(root, dir);
   mkdirSync(path, { recursive: true });
-  writeFileSync(join(path, 'stoq-plugin.json'), typeof manifest === 'string' ? manifest : JSON.stringify(manifest));
+  writeFileSync(
+    join(path, 'stoq-plugin.json'),
+    typeof manifest === 'string' ? manifest : JSON.stringify(manifest),
+  );
   if (source !== undefined) writeFileSync(join(path, 'index.js'), source);
   return path;
 }
@@ -48,7 +51,9 @@ test('a list entry may be a plugin directory itself; directory plugins override 
 });
 
 test('a missing plugin directory is an error naming it', () => {
-  expect(() => discoverPluginDir(join(root, 'absent'))).toThrow(/absent: plugin directory does not exist/);
+  expect(() => discoverPluginDir(join(root, 'absent'))).toThrow(
+    /absent: plugin directory does not exist/,
+  );
 });
 
 test('a missing module is an error naming the module path', () => {
@@ -73,8 +78,11 @@ test('a module that defines no plugin is an error', () => {
 });
 
 test('a module that defines several plugins is an error naming them', () => {
-  const source = pluginSource('one', `module.exports = { one: module.exports, two: require(${JSON.stringify(API)}).definePlugin({
-    name: 'two', version: '1', description: '', kinds: ['worker'], options: require(${JSON.stringify(API)}).z.object({}), create: () => ({}) }) };`);
+  const source = pluginSource(
+    'one',
+    `module.exports = { one: module.exports, two: require(${JSON.stringify(API)}).definePlugin({
+    name: 'two', version: '1', description: '', kinds: ['worker'], options: require(${JSON.stringify(API)}).z.object({}), create: () => ({}) }) };`,
+  );
   makePlugin(root, 'one', { name: 'one' }, source);
   expect(() => discoverPluginDir(root)).toThrow(/defines several plugins \(one, two\)/);
 });
@@ -86,5 +94,7 @@ test('a module that throws while loading is an error with its message', () => {
 
 test('a manifest name that differs from the module plugin name is an error', () => {
   makePlugin(root, 'mismatch', { name: 'mismatch' }, pluginSource('other'));
-  expect(() => discoverPluginDir(root)).toThrow(/manifest names "mismatch" but the module defines "other"/);
+  expect(() => discoverPluginDir(root)).toThrow(
+    /manifest names "mismatch" but the module defines "other"/,
+  );
 });

@@ -32,7 +32,12 @@ test('a stoQ v3 response round-trips through JSON unchanged', () => {
       {
         payload_id: 'a',
         size: 10,
-        payload_meta: { should_archive: false, should_scan: true, extra_data: { filename: 'x.zip' }, dispatch_to: ['hash'] },
+        payload_meta: {
+          should_archive: false,
+          should_scan: true,
+          extra_data: { filename: 'x.zip' },
+          dispatch_to: ['hash'],
+        },
         extracted_from: [],
         extracted_by: [],
         workers: { hash: { sha256: 'ab' } },
@@ -51,8 +56,16 @@ test('a stoQ v3 response round-trips through JSON unchanged', () => {
 });
 
 test('request meta, errors and plugin responses take stoQ defaults', () => {
-  expect(requestMetaSchema.parse({})).toEqual({ archive_payloads: true, source: null, extra_data: {} });
-  expect(stoqErrorSchema.parse({ error: 'e' })).toEqual({ error: 'e', plugin_name: null, payload_id: null });
+  expect(requestMetaSchema.parse({})).toEqual({
+    archive_payloads: true,
+    source: null,
+    extra_data: {},
+  });
+  expect(stoqErrorSchema.parse({ error: 'e' })).toEqual({
+    error: 'e',
+    plugin_name: null,
+    payload_id: null,
+  });
   expect(payloadMetaSchema.parse({ should_scan: false }).should_archive).toBe(true);
   expect(dispatcherResponseSchema.parse({})).toEqual({ plugin_names: [], meta: {}, errors: [] });
   expect(archiverResponseSchema.parse({})).toEqual({ results: null, errors: [] });
@@ -61,7 +74,11 @@ test('request meta, errors and plugin responses take stoQ defaults', () => {
 });
 
 test('malformed responses are rejected with the path of the bad field', () => {
-  const parsed = stoqResponseSchema.safeParse({ scan_id: 's', time: 't', results: [{ payload_id: 1, size: -1 }] });
+  const parsed = stoqResponseSchema.safeParse({
+    scan_id: 's',
+    time: 't',
+    results: [{ payload_id: 1, size: -1 }],
+  });
   expect(parsed.success).toBe(false);
   const paths = parsed.error!.issues.map((issue) => issue.path.join('.'));
   expect(paths).toEqual(expect.arrayContaining(['results.0.payload_id', 'results.0.size']));

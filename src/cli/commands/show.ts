@@ -1,11 +1,14 @@
 /**
- * `stoq show SCAN_ID`: the stored response of a finished scan. Without a stored response, the
- * scan's workflow says why: still running, failed, or no such scan.
+ * `stoq show SCAN_ID`: the stored response of a finished scan, or the partial one a cancelled
+ * scan kept. Without a stored response, the scan's workflow says why: still running, failed,
+ * or no such scan.
  */
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { loadAppContext, type AppContext } from '../../app/context';
 import { readResponse } from '../../client/submit';
+import type { StoqResponse } from '../../model/schemas';
 import { ScanLedger } from '../../scan/ledger';
+import { SCAN_CANCELLED } from '../../workflows/scan';
 import { scanIdSchema } from '../../scan/ids';
 import { InfraError, UsageError } from '../errors';
 import { parseFlags, showFlagsSchema, type ShowFlags } from '../options';
@@ -22,10 +25,20 @@ export async function showCommand(scanId: string, raw: Record<string, unknown>):
 
   const stored = await new ScanLedger(ctx.blobStore, scanId).response();
   if (stored) {
+    if (isPartial(stored))
+      process.stderr.write(`stoq: scan ${scanId} was cancelled: this response is partial\n`);
     await printJson(stored);
     return;
   }
   await explainMissing(ctx, flags, scanId);
+}
+
+/** A cancelled scan stores what it found with a framework error saying so. */
+function isPartial(response: StoqResponse): boolean {
+  return response.errors.some(
+    (error) =>
+      error.error === SCAN_CANCELLED && error.plugin_name === null && error.payload_id === null,
+  );
 }
 
 async function explainMissing(ctx: AppContext, flags: ShowFlags, scanId: string): Promise<void> {

@@ -1,5 +1,6 @@
 /** `stoq worker`: a long-running Temporal worker with the configured plugins. */
 import { loadAppContext } from '../../app/context';
+import { dataConverterFor } from '../../temporal/codec';
 import { installSdkLogging } from '../../temporal/sdk-logging';
 import { createStoqWorker } from '../../temporal/worker';
 import { connectWorker, resolveTemporalSettings } from '../connection';
@@ -14,6 +15,7 @@ export async function workerCommand(raw: Record<string, unknown>): Promise<void>
   const settings = resolveTemporalSettings(ctx.config, flags);
   const address = settings.address ?? (await localAddress(settings.namespace));
   const taskQueue = flags.taskQueue ?? ctx.config.temporal.task_queue;
+  const dataConverter = dataConverterFor(ctx.config.codec, { baseDir: ctx.home });
 
   installSdkLogging(ctx.logger);
   const connection = await connectWorker(settings, address);
@@ -28,6 +30,7 @@ export async function workerCommand(raw: Record<string, unknown>): Promise<void>
       stoqHome: ctx.home,
       maxConcurrentActivityTaskExecutions: flags.maxConcurrentActivities,
       maxConcurrentWorkflowTaskExecutions: flags.maxConcurrentWorkflows,
+      dataConverter,
     });
     void untilStopSignal((signal) => {
       ctx.logger.info({ signal }, 'worker shutting down; finishing the tasks under way');

@@ -38,16 +38,24 @@ describe('filetype dispatcher', () => {
   });
 
   it('routes text that is base64 through and through to b64decode', async () => {
-    const encoded = buildPe32().bytes.toString('base64').replace(/(.{76})/g, '$1\n');
+    const encoded = buildPe32()
+      .bytes.toString('base64')
+      .replace(/(.{76})/g, '$1\n');
     const result = await dispatch(encoded);
 
     expect(result?.plugin_names).toEqual(['b64decode']);
-    expect(result?.meta).toMatchObject({ mimetype: 'text/plain', types: ['text/plain', 'text/x-base64'] });
+    expect(result?.meta).toMatchObject({
+      mimetype: 'text/plain',
+      types: ['text/plain', 'text/x-base64'],
+    });
   });
 
   it('does not take short words or prose for base64', async () => {
     expect((await dispatch('SGVsbG8='))?.plugin_names).toEqual([]);
-    expect((await dispatch('The quick brown fox jumps over the lazy dog again and again and again.'))?.plugin_names).toEqual([]);
+    expect(
+      (await dispatch('The quick brown fox jumps over the lazy dog again and again and again.'))
+        ?.plugin_names,
+    ).toEqual([]);
   });
 
   it('dispatches nothing for a type no rule matches', async () => {

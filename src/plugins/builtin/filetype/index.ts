@@ -103,7 +103,10 @@ export default definePlugin({
           const head = await readHead(payload, options.max_bytes);
           const detection = await detectBuffer(head);
           const types = [detection.mimetype];
-          if (detection.mimetype === 'text/plain' && looksLikeBase64(head, head.length === payload.size)) {
+          if (
+            detection.mimetype === 'text/plain' &&
+            looksLikeBase64(head, head.length === payload.size)
+          ) {
             types.push(BASE64_TYPE);
           }
 
