@@ -33,7 +33,9 @@ test('a mail with a zip attachment holding a base64-encoded PE unpacks to all fo
     attachments: [{ filename: 'invoice.zip', content: zip, contentType: 'application/zip' }],
   });
 
-  const { response } = await env.scan(mail, outOfTheBoxDispatch(env.registry), { filename: 'invoice.eml' });
+  const { response } = await env.scan(mail, outOfTheBoxDispatch(env.registry), {
+    filename: 'invoice.eml',
+  });
 
   expect(response.errors).toEqual([]);
   const byHash = new Map(response.results.map((result) => [hashOf(result), result]));
@@ -58,5 +60,7 @@ test('a mail with a zip attachment holding a base64-encoded PE unpacks to all fo
   expect(blobResult.plugins_run.workers).toContain('b64decode');
   expect(peResult.plugins_run.workers).toContain('peinfo');
   expect(peResult.workers.peinfo).toMatchObject({ imports: expect.anything() });
-  expect((peResult.workers.mimetype as { mimetype: string }).mimetype).toMatch(/dosexec|portable-executable/);
+  expect((peResult.workers.mimetype as { mimetype: string }).mimetype).toMatch(
+    /dosexec|portable-executable/,
+  );
 });

@@ -87,5 +87,7 @@ test('a truncated archive, an empty file and binary garbage complete with clear 
 
 test('the blob store keeps everything under the stoQ home', () => {
   expect(readdirSync(env.home).sort()).toEqual(['blobs']);
-  expect(readdirSync(join(env.home, 'blobs')).sort()).toEqual(expect.arrayContaining(['blobs', 'docs']));
+  expect(readdirSync(join(env.home, 'blobs')).sort()).toEqual(
+    expect.arrayContaining(['blobs', 'docs']),
+  );
 });

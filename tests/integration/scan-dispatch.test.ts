@@ -17,33 +17,60 @@ afterAll(async () => {
 });
 
 test('start dispatch runs a worker on the root payload and the response keeps stoQ shape', async () => {
-  const { response, scanId } = await env.scan('hello root', { start_dispatch: ['worker_a'] }, {
-    requestMeta: { source: 'unit-test', extra_data: { ticket: 7 } },
-    filename: 'hello.txt',
-  });
+  const { response, scanId } = await env.scan(
+    'hello root',
+    { start_dispatch: ['worker_a'] },
+    {
+      requestMeta: { source: 'unit-test', extra_data: { ticket: 7 } },
+      filename: 'hello.txt',
+    },
+  );
 
   expect(stoqResponseSchema.strict().parse(response)).toBeTruthy();
-  expect(Object.keys(response).sort()).toEqual(['decorators', 'errors', 'request_meta', 'results', 'scan_id', 'time']);
+  expect(Object.keys(response).sort()).toEqual([
+    'decorators',
+    'errors',
+    'request_meta',
+    'results',
+    'scan_id',
+    'time',
+  ]);
   expect(response.scan_id).toBe(scanId);
-  expect(response.request_meta).toEqual({ archive_payloads: true, source: 'unit-test', extra_data: { ticket: 7 } });
+  expect(response.request_meta).toEqual({
+    archive_payloads: true,
+    source: 'unit-test',
+    extra_data: { ticket: 7 },
+  });
   expect(response.errors).toEqual([]);
   expect(response.results).toHaveLength(1);
 
   const root = response.results[0];
   expect(Object.keys(root).sort()).toEqual([
-    'archivers', 'extracted_by', 'extracted_from', 'payload_id', 'payload_meta', 'plugins_run', 'size', 'workers',
+    'archivers',
+    'extracted_by',
+    'extracted_from',
+    'payload_id',
+    'payload_meta',
+    'plugins_run',
+    'size',
+    'workers',
   ]);
   expect(root.size).toBe(10);
   expect(root.payload_meta.extra_data).toEqual({ filename: 'hello.txt' });
   expect(root.plugins_run).toEqual({ workers: ['worker_a'], archivers: [] });
-  expect(root.workers.worker_a).toMatchObject({ worker: 'worker_a', text: 'hello root', source: 'unit-test' });
+  expect(root.workers.worker_a).toMatchObject({
+    worker: 'worker_a',
+    text: 'hello root',
+    source: 'unit-test',
+  });
 });
 
 test('start dispatch applies to the root only while always dispatch applies to every payload', async () => {
-  const { response } = await env.scan(
-    'parent',
-    { start_dispatch: ['worker_b'], always_dispatch: ['worker_a'], plugin_opts: { worker_b: { extract: '["child"]' } } },
-  );
+  const { response } = await env.scan('parent', {
+    start_dispatch: ['worker_b'],
+    always_dispatch: ['worker_a'],
+    plugin_opts: { worker_b: { extract: '["child"]' } },
+  });
 
   const child = resultFor(response, 'worker_a', 'child');
   const parent = resultFor(response, 'worker_a', 'parent');
@@ -60,7 +87,9 @@ test('dispatchers choose workers for every payload and their meta reaches the wo
   });
 
   expect(response.results[0].plugins_run.workers).toEqual(['worker_c']);
-  expect(response.results[0].workers.worker_c).toMatchObject({ saw_dispatch_meta: ['test_dispatcher'] });
+  expect(response.results[0].workers.worker_c).toMatchObject({
+    saw_dispatch_meta: ['test_dispatcher'],
+  });
 });
 
 test('conditional dispatch skips payloads the dispatcher does not match', async () => {
@@ -93,7 +122,11 @@ test('an unknown plugin asked for at scan time becomes an error entry, not a cra
   });
 
   expect(response.errors).toEqual([
-    { error: 'unknown plugin "no_such_worker"', plugin_name: 'no_such_worker', payload_id: response.results[0].payload_id },
+    {
+      error: 'unknown plugin "no_such_worker"',
+      plugin_name: 'no_such_worker',
+      payload_id: response.results[0].payload_id,
+    },
   ]);
 });
 
@@ -129,7 +162,9 @@ test('a worker that fails transiently is retried by its policy and its result ke
   const counterDir = `${env.home}/counters-transient`;
   const { response } = await env.scan('flaky', {
     start_dispatch: ['worker_d'],
-    plugin_opts: { worker_d: { fail_times: '2', counter_dir: counterDir, retry_initial_interval: '0.1' } },
+    plugin_opts: {
+      worker_d: { fail_times: '2', counter_dir: counterDir, retry_initial_interval: '0.1' },
+    },
   });
 
   expect(response.errors).toEqual([]);
@@ -140,11 +175,21 @@ test('a worker that keeps failing is recorded after its last attempt', async () 
   const counterDir = `${env.home}/counters-exhausted`;
   const { response } = await env.scan('always flaky', {
     start_dispatch: ['worker_e'],
-    plugin_opts: { worker_e: { fail_times: '99', counter_dir: counterDir, retry_max_attempts: '2', retry_initial_interval: '0.1' } },
+    plugin_opts: {
+      worker_e: {
+        fail_times: '99',
+        counter_dir: counterDir,
+        retry_max_attempts: '2',
+        retry_initial_interval: '0.1',
+      },
+    },
   });
 
   expect(response.errors).toHaveLength(1);
-  expect(response.errors[0]).toMatchObject({ plugin_name: 'worker_e', error: 'worker_e transient failure 2' });
+  expect(response.errors[0]).toMatchObject({
+    plugin_name: 'worker_e',
+    error: 'worker_e transient failure 2',
+  });
 });
 
 test('worker errors returned as data are kept alongside results', async () => {

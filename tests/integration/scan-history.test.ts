@@ -41,22 +41,37 @@ async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean
 test('a scan is found by the SHA-256 of its root and of an extracted payload, and by its outcome', async () => {
   const root = `root ${Date.now()}`;
   const child = `child ${Date.now()}`;
-  const { scanId } = await env.scan(root, {
-    start_dispatch: ['worker_a'],
-    always_dispatch: ['worker_b'],
-    plugin_opts: { worker_a: { extract: JSON.stringify([child]), errors: 'soft problem' } },
-  }, { filename: 'invoice.eml', requestMeta: { source: 'mailgw' } });
+  const { scanId } = await env.scan(
+    root,
+    {
+      start_dispatch: ['worker_a'],
+      always_dispatch: ['worker_b'],
+      plugin_opts: { worker_a: { extract: JSON.stringify([child]), errors: 'soft problem' } },
+    },
+    { filename: 'invoice.eml', requestMeta: { source: 'mailgw' } },
+  );
 
-  const byRoot = await eventually(() => listIds(`StoqSha256 = '${sha256(root)}'`), (ids) => ids.length >= 2);
+  const byRoot = await eventually(
+    () => listIds(`StoqSha256 = '${sha256(root)}'`),
+    (ids) => ids.length >= 2,
+  );
   expect(byRoot).toEqual([scanId, `${scanId}/payload/${sha256(root)}`].sort());
 
-  const byChild = await eventually(() => listIds(`StoqSha256 = '${sha256(child)}'`), (ids) => ids.length >= 1);
+  const byChild = await eventually(
+    () => listIds(`StoqSha256 = '${sha256(child)}'`),
+    (ids) => ids.length >= 1,
+  );
   expect(byChild).toEqual([`${scanId}/payload/${sha256(child)}`]);
 
   const scanQuery =
     `StoqScanId = '${scanId}' AND WorkflowType = 'scanWorkflow' AND StoqFilename = 'invoice.eml' ` +
     `AND StoqSource = 'mailgw' AND StoqHasErrors = true AND StoqPayloadCount = 2 AND StoqWorkers = 'worker_b'`;
-  expect(await eventually(() => listIds(scanQuery), (ids) => ids.length === 1)).toEqual([scanId]);
+  expect(
+    await eventually(
+      () => listIds(scanQuery),
+      (ids) => ids.length === 1,
+    ),
+  ).toEqual([scanId]);
 });
 
 test('the progress queries show a slow scan at work: phase, running plugins, payloads done', async () => {
@@ -72,11 +87,21 @@ test('the progress queries show a slow scan at work: phase, running plugins, pay
     (progress) => progress?.running.includes('worker_c') === true,
   );
   expect(running).toMatchObject({ phase: 'scanning', running: ['worker_c'], workers_run: [] });
-  expect(await handle.query<ScanProgress>(SCAN_PROGRESS_QUERY)).toEqual({ scan_id: scanId, phase: 'scanning' });
+  expect(await handle.query<ScanProgress>(SCAN_PROGRESS_QUERY)).toEqual({
+    scan_id: scanId,
+    phase: 'scanning',
+  });
 
   await handle.result();
-  expect(await handle.query<ScanProgress>(SCAN_PROGRESS_QUERY)).toEqual({ scan_id: scanId, phase: 'done' });
-  expect(await root.query<PayloadProgress>(PAYLOAD_PROGRESS_QUERY)).toMatchObject({ phase: 'done', workers_run: ['worker_c'], running: [] });
+  expect(await handle.query<ScanProgress>(SCAN_PROGRESS_QUERY)).toEqual({
+    scan_id: scanId,
+    phase: 'done',
+  });
+  expect(await root.query<PayloadProgress>(PAYLOAD_PROGRESS_QUERY)).toMatchObject({
+    phase: 'done',
+    workers_run: ['worker_c'],
+    running: [],
+  });
 });
 
 test('cancelling a scan tells the running plugin, keeps the partial response and ends as cancelled', async () => {

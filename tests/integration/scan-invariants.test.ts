@@ -27,7 +27,9 @@ async function historyBytes(handle: WorkflowHandle): Promise<number> {
 
 test('a scan of a 10 MB payload leaves no payload bytes in workflow history', async () => {
   const content = randomBytes(10 * 1024 * 1024);
-  const { response, scanId, handle } = await env.scan(content, { start_dispatch: ['worker_a', 'worker_b'] });
+  const { response, scanId, handle } = await env.scan(content, {
+    start_dispatch: ['worker_a', 'worker_b'],
+  });
   expect(response.results[0].size).toBe(content.length);
 
   const root = env.client.workflow.getHandle(`${scanId}/payload/${sha256(content)}`);
@@ -40,7 +42,9 @@ test('an activity that stored extracted content and then failed leaves no duplic
   const { response } = await env.scan('flaky parent', {
     start_dispatch: ['flaky_extract'],
     always_dispatch: ['worker_a'],
-    plugin_opts: { flaky_extract: { counter_dir: `${env.home}/flaky`, retry_initial_interval: '0.1' } },
+    plugin_opts: {
+      flaky_extract: { counter_dir: `${env.home}/flaky`, retry_initial_interval: '0.1' },
+    },
   });
 
   expect(response.errors).toEqual([]);
@@ -61,7 +65,8 @@ test('starting the same scan id twice yields one scan', async () => {
   expect(third.existing).toBe(true);
 
   const runs = [];
-  for await (const run of env.client.workflow.list({ query: `WorkflowId = '${scanId}'` })) runs.push(run);
+  for await (const run of env.client.workflow.list({ query: `WorkflowId = '${scanId}'` }))
+    runs.push(run);
   expect(runs).toHaveLength(1);
   expect((await second.handle.describe()).runId).toBe(runs[0].runId);
 });
@@ -78,8 +83,12 @@ test('an archive of 10,000 members completes with 10,001 results and bounded his
   expect(response.results[1].payload_meta.extra_data).toEqual({ filename: 'm0.txt' });
   expect(response.results[10_000].payload_meta.extra_data).toEqual({ filename: 'm9999.txt' });
 
-  const root = env.client.workflow.getHandle(`${scanId}/payload/${sha256(Buffer.from('wide archive'))}`);
-  const fanout = env.client.workflow.getHandle(`${scanId}/fanout/${response.results[0].payload_id}/extract_many/0`);
+  const root = env.client.workflow.getHandle(
+    `${scanId}/payload/${sha256(Buffer.from('wide archive'))}`,
+  );
+  const fanout = env.client.workflow.getHandle(
+    `${scanId}/fanout/${response.results[0].payload_id}/extract_many/0`,
+  );
   for (const workflow of [handle, root, fanout]) {
     const events = (await workflow.fetchHistory()).events ?? [];
     expect(events.length).toBeLessThan(5_000);

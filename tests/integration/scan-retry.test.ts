@@ -37,7 +37,10 @@ async function retry(originalScanId: string, overrides: PlanOverrides, plugins?:
     { originalScanId, plan, plugins, scanId: uniqueId('retry') },
   );
   await submitted.handle.result();
-  return { scanId: submitted.scanId, response: await readResponse(env.blobStore, submitted.scanId) };
+  return {
+    scanId: submitted.scanId,
+    response: await readResponse(env.blobStore, submitted.scanId),
+  };
 }
 
 test('a retry re-runs the plugin that failed until its fault went away, and nothing that succeeded', async () => {
@@ -85,7 +88,10 @@ test('a retry limited to named plugins leaves the other failures in place', asyn
     },
   };
   const original = await env.scan(`named ${Date.now()}`, overrides);
-  expect(original.response.errors.map((e) => e.plugin_name).sort()).toEqual(['worker_d', 'worker_e']);
+  expect(original.response.errors.map((e) => e.plugin_name).sort()).toEqual([
+    'worker_d',
+    'worker_e',
+  ]);
 
   const { response } = await retry(original.scanId, overrides, ['worker_d']);
 
@@ -126,7 +132,9 @@ test('a scan without failed plugins has nothing to retry', async () => {
   const original = await env.scan(`clean ${Date.now()}`, { start_dispatch: ['worker_a'] });
 
   await expect(retry(original.scanId, {})).rejects.toThrow(WorkflowFailedError);
-  await expect(retry(original.scanId, {}).catch((error) => { throw error.cause; })).rejects.toThrow(
-    /has no failed plugins to retry/,
-  );
+  await expect(
+    retry(original.scanId, {}).catch((error) => {
+      throw error.cause;
+    }),
+  ).rejects.toThrow(/has no failed plugins to retry/);
 });

@@ -40,7 +40,9 @@ describe('required workers', () => {
     });
 
     expect(response.results[0].plugins_run.workers).toEqual(['worker_a', 'worker_b', 'worker_c']);
-    expect(response.results[0].workers.worker_c).toMatchObject({ saw_workers: ['worker_a', 'worker_b'] });
+    expect(response.results[0].workers.worker_c).toMatchObject({
+      saw_workers: ['worker_a', 'worker_b'],
+    });
   });
 
   test('a circular requirement is an error entry and the scan completes', async () => {
@@ -54,12 +56,18 @@ describe('required workers', () => {
 
     expect(response.results[0].plugins_run.workers).toEqual(['worker_e']);
     expect(response.errors).toEqual([
-      expect.objectContaining({ plugin_name: 'worker_a', error: 'circular required_workers: worker_a -> worker_b -> worker_a' }),
+      expect.objectContaining({
+        plugin_name: 'worker_a',
+        error: 'circular required_workers: worker_a -> worker_b -> worker_a',
+      }),
     ]);
   });
 
   test('a chain deeper than max_required_worker_depth is an error entry', async () => {
-    const shallow = await ScanEnv.start({ plugins: testPlugins, config: '[core]\nmax_required_worker_depth = 2\n' });
+    const shallow = await ScanEnv.start({
+      plugins: testPlugins,
+      config: '[core]\nmax_required_worker_depth = 2\n',
+    });
     try {
       const { response } = await shallow.scan('deep', {
         start_dispatch: ['worker_d'],
@@ -92,7 +100,11 @@ describe('extracted payloads', () => {
     const parent = resultFor(response, 'worker_c', 'dup parent');
     const same = resultFor(response, 'worker_c', 'same');
     expect(same?.extracted_by.sort()).toEqual(['worker_a', 'worker_a', 'worker_b']);
-    expect(same?.extracted_from).toEqual([parent?.payload_id, parent?.payload_id, parent?.payload_id]);
+    expect(same?.extracted_from).toEqual([
+      parent?.payload_id,
+      parent?.payload_id,
+      parent?.payload_id,
+    ]);
     expect(same?.plugins_run.workers).toEqual(['worker_c']);
   });
 
@@ -134,7 +146,9 @@ describe('extracted payloads', () => {
     const { response } = await env.scan('nest:20', { start_dispatch: ['nest'], max_recursion: 5 });
 
     expect(response.results).toHaveLength(7);
-    expect(response.results.slice(0, 6).every((r) => r.plugins_run.workers.includes('nest'))).toBe(true);
+    expect(response.results.slice(0, 6).every((r) => r.plugins_run.workers.includes('nest'))).toBe(
+      true,
+    );
     const tooDeep = response.results[6];
     expect(tooDeep.plugins_run.workers).toEqual([]);
     expect(response.errors).toEqual([
@@ -157,33 +171,47 @@ describe('archivers, decorators and connectors', () => {
 
     for (const result of response.results) {
       expect(result.plugins_run.archivers).toEqual(['multi']);
-      expect(result.archivers.multi).toEqual({ archived_sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+      expect(result.archivers.multi).toEqual({
+        archived_sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+      });
     }
   });
 
   test('should_archive false and archive_payloads false skip archivers', async () => {
-    const skipOne = await env.scan('keep out', {
-      start_dispatch: ['worker_a'],
-      dest_archivers: ['multi'],
-      plugin_opts: { worker_a: { extract: '["child"]', extract_meta: '{}' } },
-    }, { payloadMeta: { should_archive: false } });
+    const skipOne = await env.scan(
+      'keep out',
+      {
+        start_dispatch: ['worker_a'],
+        dest_archivers: ['multi'],
+        plugin_opts: { worker_a: { extract: '["child"]', extract_meta: '{}' } },
+      },
+      { payloadMeta: { should_archive: false } },
+    );
     const [root, child] = skipOne.response.results;
     expect(root.plugins_run.archivers).toEqual([]);
     expect(child.plugins_run.archivers).toEqual(['multi']);
 
-    const skipAll = await env.scan('keep all out', { dest_archivers: ['multi'] }, {
-      requestMeta: { archive_payloads: false },
-    });
+    const skipAll = await env.scan(
+      'keep all out',
+      { dest_archivers: ['multi'] },
+      {
+        requestMeta: { archive_payloads: false },
+      },
+    );
     expect(skipAll.response.results[0].plugins_run.archivers).toEqual([]);
     expect(skipAll.response.request_meta.archive_payloads).toBe(false);
   });
 
   test('should_scan false payloads are listed and archived, not scanned', async () => {
-    const { response } = await env.scan('no scan', {
-      start_dispatch: ['worker_a'],
-      always_dispatch: ['worker_b'],
-      dest_archivers: ['multi'],
-    }, { payloadMeta: { should_scan: false } });
+    const { response } = await env.scan(
+      'no scan',
+      {
+        start_dispatch: ['worker_a'],
+        always_dispatch: ['worker_b'],
+        dest_archivers: ['multi'],
+      },
+      { payloadMeta: { should_scan: false } },
+    );
 
     expect(response.results[0].plugins_run).toEqual({ workers: [], archivers: ['multi'] });
     expect(response.results[0].payload_meta.should_scan).toBe(false);
@@ -207,11 +235,15 @@ describe('archivers, decorators and connectors', () => {
 });
 
 test('a worker sees the request: meta and the results of the payloads known so far', async () => {
-  const { response } = await env.scan('look around', {
-    start_dispatch: ['worker_a'],
-    always_dispatch: ['worker_b'],
-    plugin_opts: { worker_a: { extract: '["kid"]' } },
-  }, { requestMeta: { source: 'seen' } });
+  const { response } = await env.scan(
+    'look around',
+    {
+      start_dispatch: ['worker_a'],
+      always_dispatch: ['worker_b'],
+      plugin_opts: { worker_a: { extract: '["kid"]' } },
+    },
+    { requestMeta: { source: 'seen' } },
+  );
 
   const kid = resultFor(response, 'worker_b', 'kid');
   expect(kid?.workers.worker_b).toMatchObject({ source: 'seen', saw_payloads: 1 });

@@ -111,7 +111,9 @@ const nest = definePlugin({
         if (level === 0) return { results: { level } };
         return {
           results: { level },
-          extracted: [{ content: Buffer.from(`nest:${level - 1}`), payload_meta: { dispatch_to: ['nest'] } }],
+          extracted: [
+            { content: Buffer.from(`nest:${level - 1}`), payload_meta: { dispatch_to: ['nest'] } },
+          ],
         };
       },
     },
@@ -173,7 +175,10 @@ const dispatcher = definePlugin({
         if (options.raise) throw new Error(options.raise);
         const text = (await payload.bytes()).toString();
         if (options.match && !text.includes(options.match)) return { plugin_names: [] };
-        return { plugin_names: options.workers, meta: { matched: options.match ?? null, xorkey: 42 } };
+        return {
+          plugin_names: options.workers,
+          meta: { matched: options.match ?? null, xorkey: 42 },
+        };
       },
     },
   }),
@@ -192,19 +197,24 @@ const multi = definePlugin({
   create: (options: { dir?: string; raise_in: string[] }) => ({
     archiver: {
       async archive(payload) {
-        if (options.raise_in.includes('archiver')) throw new PluginError('archiver broke', { retryable: false });
+        if (options.raise_in.includes('archiver'))
+          throw new PluginError('archiver broke', { retryable: false });
         return { results: { archived_sha256: payload.sha256 } };
       },
     },
     decorator: {
       async decorate(response) {
-        if (options.raise_in.includes('decorator')) throw new PluginError('decorator broke', { retryable: false });
-        return { results: { payloads: response.results.length, errors_seen: response.errors.length } };
+        if (options.raise_in.includes('decorator'))
+          throw new PluginError('decorator broke', { retryable: false });
+        return {
+          results: { payloads: response.results.length, errors_seen: response.errors.length },
+        };
       },
     },
     connector: {
       async save(response) {
-        if (options.raise_in.includes('connector')) throw new PluginError('connector broke', { retryable: false });
+        if (options.raise_in.includes('connector'))
+          throw new PluginError('connector broke', { retryable: false });
         if (!options.dir) return;
         mkdirSync(options.dir, { recursive: true });
         writeFileSync(join(options.dir, `${response.scan_id}.json`), JSON.stringify(response));
