@@ -9,7 +9,7 @@
 import { Context, ApplicationFailure } from '@temporalio/activity';
 import { Readable } from 'node:stream';
 import { payloadMetaSchema, type StoqError } from '../model/schemas';
-import { PluginError, type ExtractedPayload, type WorkerResult } from '../plugins/api';
+import type { ExtractedPayload, WorkerResult } from '../plugins/api';
 import { PluginUnavailableError } from '../plugins/host';
 import { payloadIdFor } from '../scan/ids';
 import { EXTRACTION_CHUNK_SIZE, ScanLedger } from '../scan/ledger';
@@ -25,6 +25,7 @@ import type {
   WorkerOutcome,
 } from '../workflows/types';
 import { payloadHandle, requestView } from './payload-handle';
+import { asPluginCall } from './failures';
 import type { ActivityRuntime } from './runtime';
 
 /** Extractions listed inline in history up to this many; beyond, only in ledger chunks. */
@@ -75,7 +76,7 @@ export function pluginCallActivities(runtime: ActivityRuntime) {
       });
       const ledger = new ScanLedger(runtime.blobStore, input.scan_id);
 
-      const result = await withPluginFailures(async () => {
+      const result = await asPluginCall(async () => {
         const instance = await runtime.plugins.instance(plugin.name, plugin.options, 'worker');
         const payload = await payloadHandle(runtime.blobStore, ledger, input);
         const request = requestView(
@@ -101,7 +102,7 @@ export function pluginCallActivities(runtime: ActivityRuntime) {
 
     async archivePayload(input: ArchiverInput): Promise<ArchiverOutcome> {
       const ledger = new ScanLedger(runtime.blobStore, input.scan_id);
-      const result = await withPluginFailures(async () => {
+      const result = await asPluginCall(async () => {
         const instance = await runtime.plugins.instance(
           input.plugin.name,
           input.plugin.options,
@@ -168,21 +169,6 @@ async function storeExtracted(
 
   const inline = descriptors.length <= INLINE_EXTRACTIONS ? descriptors : undefined;
   return { worker: input.plugin.name, count: descriptors.length, chunks, inline };
-}
-
-/** Turns plugin failures into Temporal failures with the right retry decision. */
-async function withPluginFailures<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    if (error instanceof PluginUnavailableError) {
-      throw ApplicationFailure.nonRetryable(error.message, 'PluginUnavailable');
-    }
-    if (error instanceof PluginError && !error.retryable) {
-      throw ApplicationFailure.nonRetryable(error.message, 'PluginError');
-    }
-    throw error;
-  }
 }
 
 /**

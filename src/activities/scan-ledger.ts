@@ -7,8 +7,6 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { StoqError, StoqResponse } from '../model/schemas';
 import { assembleResponse } from '../scan/assemble';
 import { ScanLedger } from '../scan/ledger';
-import { PluginUnavailableError } from '../plugins/host';
-import { PluginError } from '../plugins/api';
 import { NothingToRetryError, prepareRetry, type RetryPreparation } from '../scan/retry';
 import type {
   ConnectorInput,
@@ -24,6 +22,7 @@ import type {
   ScanPlan,
   ScanSummary,
 } from '../workflows/types';
+import { asPluginCall } from './failures';
 import type { ActivityRuntime } from './runtime';
 
 export interface AmendInput {
@@ -188,18 +187,4 @@ function yaraRulesOf(response: StoqResponse): string[] {
 
 function sameError(a: StoqError, b: StoqError): boolean {
   return a.error === b.error && a.plugin_name === b.plugin_name && a.payload_id === b.payload_id;
-}
-
-async function asPluginCall<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    if (error instanceof PluginUnavailableError) {
-      throw ApplicationFailure.nonRetryable(error.message, 'PluginUnavailable');
-    }
-    if (error instanceof PluginError && !error.retryable) {
-      throw ApplicationFailure.nonRetryable(error.message, 'PluginError');
-    }
-    throw error;
-  }
 }

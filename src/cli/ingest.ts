@@ -6,7 +6,7 @@
  * Two bounds: `maxQueue` scans in flight (started, not yet finished) and `consumers`
  * starts in parallel (blob upload plus workflow start).
  */
-import { createHash } from 'node:crypto';
+import { nameBasedUuid } from '../scan/ids';
 import type { Client } from '@temporalio/client';
 import type { BlobStore } from '../blobstore/types';
 import { submitScan, type SubmittedScan } from '../client/submit';
@@ -44,15 +44,7 @@ export class Semaphore {
  * Shaped like a UUID (version 8, name-based).
  */
 export function scanIdForRequest(requestId: string): string {
-  const hex = createHash('sha256').update(`stoq-request:${requestId}`).digest('hex');
-  const variant = ((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16);
-  return [
-    hex.slice(0, 8),
-    hex.slice(8, 12),
-    `8${hex.slice(13, 16)}`,
-    `${variant}${hex.slice(17, 20)}`,
-    hex.slice(20, 32),
-  ].join('-');
+  return nameBasedUuid(`stoq-request:${requestId}`);
 }
 
 export interface IngestStats {

@@ -18,7 +18,12 @@ export function newScanId(): string {
 
 /** A UUID-shaped id (version 8, name-based) for a payload of a scan. */
 export function payloadIdFor(scanId: string, sha256: string): string {
-  const hex = createHash('sha256').update(`stoq-payload:${scanId}:${sha256}`).digest('hex');
+  return nameBasedUuid(`stoq-payload:${scanId}:${sha256}`);
+}
+
+/** A UUID (version 8) derived from a name: the same name always gives the same id. */
+export function nameBasedUuid(name: string): string {
+  const hex = createHash('sha256').update(name).digest('hex');
   const variant = ((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16);
   return [
     hex.slice(0, 8),

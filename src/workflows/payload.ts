@@ -27,6 +27,7 @@ import type {
   PayloadProgress,
   PluginPlan,
   ScanPlan,
+  WorkerInput,
 } from './types';
 
 interface PayloadState {
@@ -236,14 +237,7 @@ async function runWorker(state: PayloadState, worker: string): Promise<void> {
   state.progress.running.push(worker);
   try {
     const activities = pluginActivities(plugin, `${worker} on ${label(input)}`);
-    const outcome = await activities.runWorker({
-      scan_id: input.scan_id,
-      request_meta: input.request_meta,
-      payload: input.payload,
-      plugin,
-      dispatch_meta: state.dispatchMeta,
-      workers_run: state.workersRun,
-    });
+    const outcome = await activities.runWorker(pluginCall(state, plugin));
     state.errors.push(...outcome.errors);
     if (outcome.extracted) {
       state.listings.push(outcome.extracted);
@@ -270,14 +264,7 @@ async function archive(state: PayloadState, names: readonly string[]): Promise<v
     }
     try {
       const activities = pluginActivities(plugin, `archive ${label(input)} with ${name}`);
-      const outcome = await activities.archivePayload({
-        scan_id: input.scan_id,
-        request_meta: input.request_meta,
-        payload: input.payload,
-        plugin,
-        dispatch_meta: state.dispatchMeta,
-        workers_run: state.workersRun,
-      });
+      const outcome = await activities.archivePayload(pluginCall(state, plugin));
       state.errors.push(...outcome.errors);
       if (outcome.results) state.archivers[name] = outcome.results;
     } catch (error) {
@@ -286,6 +273,19 @@ async function archive(state: PayloadState, names: readonly string[]): Promise<v
     }
     state.archiversRun.push(name);
   }
+}
+
+/** What a worker or archiver activity is told: the payload, the plugin, the state so far. */
+function pluginCall(state: PayloadState, plugin: PluginPlan): WorkerInput {
+  const { input } = state;
+  return {
+    scan_id: input.scan_id,
+    request_meta: input.request_meta,
+    payload: input.payload,
+    plugin,
+    dispatch_meta: state.dispatchMeta,
+    workers_run: state.workersRun,
+  };
 }
 
 function askFor(state: PayloadState, names: readonly string[]): void {
