@@ -61,6 +61,7 @@ describe('the payload codec on a real server', () => {
     'stores workflow and activity payloads encrypted while client and worker see plain values',
     async () => {
       const config = codecConfigSchema.parse({
+        compress: true,
         encryption_key_id: 'test-key',
         encryption_keys: { 'test-key': randomBytes(32).toString('base64') },
       });
