@@ -17,6 +17,7 @@ import {
   type DevServer,
 } from '../temporal/dev-server';
 import { InfraError } from './errors';
+import { lockHome, type HomeLock } from './home-lock';
 import {
   devServerSearchAttributeArgs,
   registerSearchAttributes,
@@ -133,16 +134,33 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Dev
  * The embedded default of `stoq scan`: the server on the local port if it is Temporal, else
  * a headless dev server there, else (the port is held by something that is not Temporal) on
  * a free port. `stop` is a no-op for a server this process did not start.
+ *
+ * A process that starts the embedded server holds the home's lock until it stops it, so a
+ * second scan on the same home waits instead of starting a second server on the same SQLite
+ * file, or borrowing one about to stop. `stoq server` takes no lock: a Temporal server found
+ * while holding the lock is a long-lived one.
  */
-// TODO(cli): two embedded scans started at once on one stoQ home both try to start a server on
-// the same SQLite file; the second fails or falls back to another port. A lock file under
-// <home>/temporal would serialise them.
 export async function localServerForScan(
   options: Omit<LocalServerOptions, 'port' | 'uiPort'> & { port?: number },
 ): Promise<{ address: string; started: boolean; stop(): Promise<void> }> {
   const port = options.port ?? localPort();
+  const lock = await lockHome(join(options.home, 'temporal', 'embedded.lock'), options.logger);
+  try {
+    return await serverUnderLock(options, port, lock);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+async function serverUnderLock(
+  options: Omit<LocalServerOptions, 'port' | 'uiPort'>,
+  port: number,
+  lock: HomeLock,
+): Promise<{ address: string; started: boolean; stop(): Promise<void> }> {
   const state = await probePort(LOCAL_HOST, port, options.namespace);
   if (state === 'temporal') {
+    lock.release();
     options.logger.debug({ address: `${LOCAL_HOST}:${port}` }, 'using the local Temporal server');
     // A `stoq server` of an older version may predate some search attributes.
     await prepareNamespace(
@@ -162,7 +180,14 @@ export async function localServerForScan(
     );
   }
   const server = await startLocalServer({ ...options, port: chosen });
-  return { address: server.address, started: true, stop: () => server.stop() };
+  const stop = async () => {
+    try {
+      await server.stop();
+    } finally {
+      lock.release();
+    }
+  };
+  return { address: server.address, started: true, stop };
 }
 
 /** History retention and stoQ's search attributes, on a new or an old database file alike. */

@@ -89,3 +89,29 @@ test('scan with no server starts one, falls back from a busy port, and the histo
     expect(stopped.stdout).toMatch(new RegExp(`^Web UI: +http://127\\.0\\.0\\.1:${uiPort}$`, 'm'));
   }
 });
+
+test('two embedded scans started at once on one stoQ home both complete, one after the other', async () => {
+  const shared = mkdtempSync(join(tmpdir(), 'stoq-cli-embedded-pair-'));
+  try {
+    const port = await freePort();
+    const env = cliEnv({ STOQ_HOME: shared, STOQ_LOCAL_TEMPORAL_PORT: String(port) });
+    const files = ['first.txt', 'second.txt'].map((name) => {
+      const file = join(shared, name);
+      writeFileSync(file, `${name} content\n`);
+      return file;
+    });
+
+    const [a, b] = await Promise.all(files.map((file) => runCli(['scan', file], { env })));
+
+    expect([a.code, b.code]).toEqual([0, 0]);
+    const names = [a, b].map(
+      (run) =>
+        stoqResponseSchema.parse(JSON.parse(run.stdout)).results[0].payload_meta.extra_data
+          .filename,
+    );
+    expect(names.sort()).toEqual(['first.txt', 'second.txt']);
+    expect(existsSync(join(shared, 'temporal', 'embedded.lock'))).toBe(false);
+  } finally {
+    rmSync(shared, { recursive: true, force: true });
+  }
+});
