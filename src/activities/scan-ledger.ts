@@ -60,6 +60,13 @@ export function scanLedgerActivities(runtime: ActivityRuntime) {
       await ledgerOf(scanId).putRecord(record);
     },
 
+    async recordPayloadIfMissing(scanId: string, record: PayloadRecord): Promise<boolean> {
+      const ledger = ledgerOf(scanId);
+      if (await ledger.record(record.payload_id)) return false;
+      await ledger.putRecord(record);
+      return true;
+    },
+
     async loadRecord(scanId: string, payloadId: string): Promise<PayloadRecord> {
       const record = await ledgerOf(scanId).record(payloadId);
       if (!record)

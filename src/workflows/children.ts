@@ -154,13 +154,46 @@ export async function startPayloadChild(
   } catch (error) {
     if (error instanceof WorkflowExecutionAlreadyStartedError) return 0;
     if (isCancellation(error)) throw error;
-    log.error('payload workflow failed', {
-      scan_id: context.scan_id,
-      payload_id: extracted.payload_id,
-      error: failureMessage(error),
-    });
-    return 0;
+    await recordFailedChild(context, child, failureMessage(error));
+    return 1;
   }
+}
+
+/**
+ * A payload workflow that failed (a bug, not a plugin: plugin failures are error entries)
+ * must not vanish from the response: its payload is listed with the failure, unless it
+ * recorded itself before failing.
+ */
+async function recordFailedChild(
+  context: ChildContext,
+  child: PayloadWorkflowInput,
+  message: string,
+) {
+  const { payload } = child;
+  log.error('payload workflow failed', {
+    scan_id: context.scan_id,
+    payload_id: payload.payload_id,
+    error: message,
+  });
+  await ledgerActivities().recordPayloadIfMissing(context.scan_id, {
+    payload_id: payload.payload_id,
+    sha256: payload.sha256,
+    size: payload.size,
+    depth: child.depth,
+    order: child.order,
+    payload_meta: payload.payload_meta,
+    dispatch_meta: {},
+    plugins_run: { workers: [], archivers: [] },
+    archivers: {},
+    errors: [
+      {
+        error: `payload workflow failed: ${message}`,
+        plugin_name: null,
+        payload_id: payload.payload_id,
+      },
+    ],
+    extracted_by_workers: [],
+  });
 }
 
 async function startFanout(
