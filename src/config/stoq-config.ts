@@ -8,6 +8,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse as parseIni } from 'ini';
 import { z } from 'zod';
+import type { BlobStoreConfig } from '../blobstore';
 import { codecConfigSchema, type CodecConfig } from '../temporal/codec';
 import { ConfigError, describeZodIssues } from './errors';
 
@@ -64,18 +65,59 @@ export const temporalConfigSchema = z
   .strict();
 export type TemporalConfig = z.infer<typeof temporalConfigSchema>;
 
+const S3_KEYS = [
+  'bucket',
+  'prefix',
+  'endpoint',
+  'region',
+  'force_path_style',
+  'access_key_id',
+  'secret_access_key',
+  'cache_dir',
+] as const;
+
 export const blobStoreSectionSchema = z
   .object({
-    kind: z.enum(['filesystem']).default('filesystem'),
-    root: z.string().optional(),
+    kind: z.enum(['filesystem', 's3']).default('filesystem'),
+    root: z.string().min(1).optional(),
+    bucket: z.string().min(1).optional(),
+    prefix: z.string().optional(),
+    endpoint: z.url({ protocol: /^https?$/ }).optional(),
+    region: z.string().min(1).optional(),
+    force_path_style: boolean.optional(),
+    access_key_id: z.string().min(1).optional(),
+    secret_access_key: z.string().min(1).optional(),
+    cache_dir: z.string().min(1).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((section, ctx) => {
+    const misplaced = (key: string, kind: string) =>
+      ctx.addIssue({ code: 'custom', path: [key], message: `applies only to kind = ${kind}` });
+
+    if (section.kind === 'filesystem') {
+      for (const key of S3_KEYS) if (section[key] !== undefined) misplaced(key, 's3');
+      return;
+    }
+    if (section.root !== undefined) misplaced('root', 'filesystem');
+    if (section.bucket === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['bucket'], message: 'required with kind = s3' });
+    }
+    if ((section.access_key_id === undefined) !== (section.secret_access_key === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['secret_access_key'],
+        message: 'access_key_id and secret_access_key go together: set both or neither',
+      });
+    }
+  });
+type BlobStoreSection = z.output<typeof blobStoreSectionSchema>;
 
 export interface StoqConfig {
   home: string;
   core: CoreConfig;
   temporal: TemporalConfig;
-  blobstore: { kind: 'filesystem'; root: string };
+  /** What openBlobStore() takes; the s3 kind may hold a secret key, so never log it whole. */
+  blobstore: BlobStoreConfig;
   /** The payload codec of the client and the workers (`[codec]`); may hold key material. */
   codec: CodecConfig;
   /** Raw option values per plugin section, as written (strings from INI). */
@@ -126,10 +168,12 @@ export function parseStoqConfig(
     sections.temporal ?? {},
     `${where} [temporal]`,
   );
+  // Issues quote what was found, except the credentials.
   const blobSection = validateSection(
     blobStoreSectionSchema,
     sections.blobstore ?? {},
     `${where} [blobstore]`,
+    { quoteValues: true, redactKeys: ['access_key_id', 'secret_access_key'] },
   );
   // The section may hold keys: issues name the key and never quote what was found.
   const codec = validateSection(codecConfigSchema, sections.codec ?? {}, `${where} [codec]`, {
@@ -145,24 +189,47 @@ export function parseStoqConfig(
     home: options.home,
     core,
     temporal,
-    blobstore: { kind: blobSection.kind, root: blobSection.root ?? join(options.home, 'blobs') },
+    blobstore: blobStoreConfig(blobSection, options.home),
     codec,
     pluginSections,
     source: options.source,
   };
 }
 
+/** The section's snake_case keys as openBlobStore()'s config; absent keys stay absent. */
+function blobStoreConfig(section: BlobStoreSection, home: string): BlobStoreConfig {
+  if (section.kind === 'filesystem') {
+    return { kind: 'filesystem', root: section.root ?? join(home, 'blobs') };
+  }
+
+  const optional = {
+    prefix: section.prefix,
+    endpoint: section.endpoint,
+    region: section.region,
+    forcePathStyle: section.force_path_style,
+    accessKeyId: section.access_key_id,
+    secretAccessKey: section.secret_access_key,
+    cacheDir: section.cache_dir,
+  };
+  const present = Object.entries(optional).filter(([, value]) => value !== undefined);
+  return { kind: 's3', bucket: section.bucket!, ...Object.fromEntries(present) };
+}
+
 function validateSection<S extends z.ZodType>(
   schema: S,
   input: unknown,
   where: string,
-  options: { quoteValues: boolean } = { quoteValues: true },
+  options: { quoteValues: boolean; redactKeys?: readonly string[] } = { quoteValues: true },
 ): z.output<S> {
   const parsed = schema.safeParse(input);
   if (!parsed.success) {
-    throw new ConfigError(
-      describeZodIssues(where, parsed.error, options.quoteValues ? input : undefined),
-    );
+    const quotable = options.quoteValues ? withoutKeys(input, options.redactKeys ?? []) : undefined;
+    throw new ConfigError(describeZodIssues(where, parsed.error, quotable));
   }
   return parsed.data;
+}
+
+function withoutKeys(input: unknown, keys: readonly string[]): unknown {
+  if (keys.length === 0 || input === null || typeof input !== 'object') return input;
+  return Object.fromEntries(Object.entries(input).filter(([key]) => !keys.includes(key)));
 }

@@ -47,6 +47,8 @@ export interface ScanEnvOptions {
   config?: string;
   /** A Temporal server other than the harness's shared one, `host:port`. */
   address?: string;
+  /** A blob store other than a filesystem store under the test's home (an S3 bucket...). */
+  blobStore?: BlobStore;
 }
 
 export interface ScanResult {
@@ -71,7 +73,7 @@ export class ScanEnv {
 
   static async start(options: ScanEnvOptions = {}): Promise<ScanEnv> {
     const home = mkdtempSync(join(tmpdir(), 'stoq-home-'));
-    const blobStore = new FilesystemBlobStore(join(home, 'blobs'));
+    const blobStore = options.blobStore ?? new FilesystemBlobStore(join(home, 'blobs'));
     const registry = buildRegistry({
       builtins: options.builtins ?? [],
       extra: options.plugins ?? [],

@@ -4,6 +4,7 @@
  */
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { loadAppContext } from '../../app/context';
+import { describeBlobStore } from '../../blobstore';
 import { statusName } from '../../client/history';
 import { ScanLedger } from '../../scan/ledger';
 import { InfraError, UsageError } from '../errors';
@@ -57,7 +58,7 @@ export async function cancelCommand(scanId: string, raw: Record<string, unknown>
     await printLine(
       kept
         ? `scan ${scanId} cancelled; its partial response was kept: stoq show ${scanId}`
-        : `scan ${scanId} cancelled; no partial response is in the blob store at ${ctx.config.blobstore.root}`,
+        : `scan ${scanId} cancelled; no partial response is in the blob store at ${describeBlobStore(ctx.config.blobstore)}`,
     );
   } finally {
     await session.close();

@@ -5,6 +5,7 @@
  */
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { loadAppContext, type AppContext } from '../../app/context';
+import { describeBlobStore } from '../../blobstore';
 import { readResponse } from '../../client/submit';
 import type { StoqResponse } from '../../model/schemas';
 import { ScanLedger } from '../../scan/ledger';
@@ -66,7 +67,7 @@ async function explainMissing(ctx: AppContext, flags: ShowFlags, scanId: string)
       throw new InfraError(`scan ${scanId} is still running (use --wait to wait for it)`);
     if (status === 'COMPLETED') {
       throw new InfraError(
-        `scan ${scanId} completed but its response is not in the blob store at ${ctx.config.blobstore.root}`,
+        `scan ${scanId} completed but its response is not in the blob store at ${describeBlobStore(ctx.config.blobstore)}`,
       );
     }
     throw new InfraError(
