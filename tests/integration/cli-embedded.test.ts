@@ -4,13 +4,14 @@
  * Temporal), scans, and leaves the history; `stoq server` reopens that history with the Web UI
  * and the retention stoQ asks for, and a later scan uses that running server.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { stoqResponseSchema } from '../../src/model/schemas';
-import { freePort } from '../../src/temporal/dev-server';
+import { findTemporalBinary, freePort, startDevServer } from '../../src/temporal/dev-server';
 import { cliEnv, requireBuiltCli, runCli, startCli } from '../harness/cli';
 
 let home: string;
@@ -113,5 +114,49 @@ test('two embedded scans started at once on one stoQ home both complete, one aft
     expect(existsSync(join(shared, 'temporal', 'embedded.lock'))).toBe(false);
   } finally {
     rmSync(shared, { recursive: true, force: true });
+  }
+});
+
+test('an embedded scan on a database file created before stoQ search attributes registers them', async () => {
+  const old = mkdtempSync(join(tmpdir(), 'stoq-cli-embedded-old-'));
+  const binaryPath = findTemporalBinary()!;
+  const dbFilename = join(old, 'temporal', 'temporal.db');
+  mkdirSync(join(old, 'temporal'), { recursive: true });
+  try {
+    // A database made by a plain dev server: no stoQ search attributes in it.
+    const plain = await startDevServer({ binaryPath, dbFilename, headless: true });
+    await plain.stop();
+
+    const file = join(old, 'old-db.txt');
+    writeFileSync(file, 'scanned on an old database\n');
+    const port = await freePort();
+    const env = cliEnv({ STOQ_HOME: old, STOQ_LOCAL_TEMPORAL_PORT: String(port) });
+    const scanned = await runCli(['scan', file], { env });
+    expect(scanned.code).toBe(0);
+    const { scan_id: scanId } = stoqResponseSchema.parse(JSON.parse(scanned.stdout));
+
+    const reopened = await startDevServer({ binaryPath, dbFilename, headless: true });
+    const connection = await Connection.connect({ address: reopened.address });
+    try {
+      const attributes = await connection.operatorService.listSearchAttributes({
+        namespace: 'default',
+      });
+      expect(Object.keys(attributes.customAttributes ?? {})).toEqual(
+        expect.arrayContaining(['StoqSha256', 'StoqScanId', 'StoqHasErrors', 'StoqPayloadCount']),
+      );
+      const sha = createHash('sha256').update('scanned on an old database\n').digest('hex');
+      const found = await connection.workflowService.listWorkflowExecutions({
+        namespace: 'default',
+        query: `StoqSha256 = '${sha}' AND WorkflowType = 'scanWorkflow'`,
+      });
+      expect(found.executions.map((execution) => execution.execution?.workflowId)).toEqual([
+        scanId,
+      ]);
+    } finally {
+      await connection.close();
+      await reopened.stop();
+    }
+  } finally {
+    rmSync(old, { recursive: true, force: true });
   }
 });
