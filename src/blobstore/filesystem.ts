@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BlobRef } from '../model/schemas';
+import { hashingStage } from './hashing';
 import { shardedBlobKey } from './keys';
 import {
   BlobNotFoundError,
@@ -187,30 +188,14 @@ export class FilesystemBlobStore implements BlobStore {
 
 /** Streams `source` into a new file, hashing and counting the bytes on their way through. */
 async function writeHashing(source: Readable, file: string): Promise<BlobRef> {
-  const hash = createHash('sha256');
-  let size = 0;
-  const measure = async function* (chunks: AsyncIterable<unknown>): AsyncGenerator<Buffer> {
-    for await (const chunk of chunks) {
-      const bytes = chunkToBuffer(chunk);
-      hash.update(bytes);
-      size += bytes.byteLength;
-      yield bytes;
-    }
-  };
+  const hashing = hashingStage();
 
   // Opening before the pipeline means the file exists by the time any error can occur,
   // so the caller's cleanup never races the stream's own lazy open. From here the stream
   // owns the handle: it fsyncs and closes it when finished or destroyed.
   const handle = await fs.open(file, 'wx', BLOB_MODE);
-  await pipeline(source, measure, handle.createWriteStream({ flush: true }));
-  return { sha256: hash.digest('hex'), size };
-}
-
-function chunkToBuffer(chunk: unknown): Buffer {
-  if (Buffer.isBuffer(chunk)) return chunk;
-  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
-  if (typeof chunk === 'string') return Buffer.from(chunk, 'utf8');
-  throw new TypeError(`blob stream yielded a ${typeof chunk} chunk; expected bytes`);
+  await pipeline(source, hashing.measure, handle.createWriteStream({ flush: true }));
+  return hashing.ref();
 }
 
 /** Keys of all regular files under `dir`, each prefixed by `keyPrefix`; [] when `dir` is absent. */

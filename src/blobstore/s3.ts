@@ -28,6 +28,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { BlobRef } from '../model/schemas';
+import { hashingStage } from './hashing';
 import { shardedBlobKey } from './keys';
 import {
   BlobNotFoundError,
@@ -224,17 +225,7 @@ export class S3BlobStore implements BlobStore {
    * A failure on either side stops the other, so neither waits forever.
    */
   private async uploadHashing(source: Readable, tmpKey: string): Promise<BlobRef> {
-    const hash = createHash('sha256');
-    let size = 0;
-    const measure = async function* (chunks: AsyncIterable<unknown>): AsyncGenerator<Buffer> {
-      for await (const chunk of chunks) {
-        const bytes = chunkToBuffer(chunk);
-        hash.update(bytes);
-        size += bytes.byteLength;
-        yield bytes;
-      }
-    };
-
+    const hashing = hashingStage();
     const body = new PassThrough();
     const upload = new Upload({
       client: this.client,
@@ -242,7 +233,7 @@ export class S3BlobStore implements BlobStore {
       partSize: PART_SIZE,
       queueSize: QUEUE_SIZE,
     });
-    const feeding = pipeline(source, measure, body);
+    const feeding = pipeline(source, hashing.measure, body);
     const uploading = upload.done().catch((err: unknown) => {
       body.destroy(err as Error);
       throw err;
@@ -251,7 +242,7 @@ export class S3BlobStore implements BlobStore {
     const [fed, uploaded] = await Promise.allSettled([feeding, uploading]);
     if (fed.status === 'rejected') throw fed.reason;
     if (uploaded.status === 'rejected') throw uploaded.reason;
-    return { sha256: hash.digest('hex'), size };
+    return hashing.ref();
   }
 
   /**
@@ -338,13 +329,6 @@ function normalizePrefix(prefix: string): string {
 /** CopySource is a URL path: each segment encoded, the slashes kept. */
 function encodeKey(key: string): string {
   return key.split('/').map(encodeURIComponent).join('/');
-}
-
-function chunkToBuffer(chunk: unknown): Buffer {
-  if (Buffer.isBuffer(chunk)) return chunk;
-  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
-  if (typeof chunk === 'string') return Buffer.from(chunk, 'utf8');
-  throw new TypeError(`blob stream yielded a ${typeof chunk} chunk; expected bytes`);
 }
 
 /**
