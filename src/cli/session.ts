@@ -32,6 +32,28 @@ export interface SessionOptions {
   taskQueue: string;
 }
 
+/** For commands that only talk to a server: none is started, no worker runs. */
+export const CLIENT_ONLY: SessionOptions = {
+  mayStartServer: false,
+  worker: 'never',
+  taskQueue: '',
+};
+
+/**
+ * For commands that submit a scan (`scan`, `retry`): a detached submission never starts a
+ * server or a worker; otherwise the embedded default applies, or `--local-worker` forces one.
+ */
+export function submitterOptions(
+  flags: { detach?: boolean; localWorker?: boolean },
+  taskQueue: string,
+): SessionOptions {
+  return {
+    mayStartServer: !flags.detach,
+    worker: flags.detach ? 'never' : flags.localWorker ? 'always' : 'auto',
+    taskQueue,
+  };
+}
+
 export interface Session {
   client: Client;
   connection: Connection;

@@ -2,17 +2,15 @@
  * `stoq cancel SCAN_ID`: cancels a running scan. The scan workflow stores what it found so
  * far as a partial response, which `stoq show` prints.
  */
-import { WorkflowNotFoundError } from '@temporalio/client';
 import { loadAppContext } from '../../app/context';
 import { describeBlobStore } from '../../blobstore';
 import { statusName } from '../../client/history';
 import { ScanLedger } from '../../scan/ledger';
-import { InfraError, UsageError } from '../errors';
+import { InfraError } from '../errors';
 import { cancelFlagsSchema, parseFlags } from '../options';
 import { printLine } from '../output';
-import { openSession } from '../session';
-import { appFlagsOf } from './common';
-import { checkScanId } from './status';
+import { CLIENT_ONLY, openSession } from '../session';
+import { appFlagsOf, checkScanId, describeScan } from './common';
 
 /** How long to wait for the scan to close after the cancellation request. */
 const CLOSE_TIMEOUT_MS = 60_000;
@@ -22,17 +20,10 @@ export async function cancelCommand(scanId: string, raw: Record<string, unknown>
   checkScanId(scanId);
   const ctx = loadAppContext(appFlagsOf(flags));
 
-  const session = await openSession(ctx, flags, {
-    mayStartServer: false,
-    worker: 'never',
-    taskQueue: '',
-  });
+  const session = await openSession(ctx, flags, CLIENT_ONLY);
   try {
     const handle = session.client.workflow.getHandle(scanId);
-    const description = await handle.describe().catch((error: unknown) => {
-      if (error instanceof WorkflowNotFoundError) throw new UsageError(`no scan with id ${scanId}`);
-      throw error;
-    });
+    const description = await describeScan(handle, scanId);
     if (description.status.name !== 'RUNNING')
       throw new InfraError(
         `scan ${scanId} is not running: it is ${statusName(description.status.name)}`,

@@ -1,5 +1,8 @@
 /** Small pieces every command shares. */
+import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import type { AppFlags } from '../../app/context';
+import { scanIdSchema } from '../../scan/ids';
+import { UsageError } from '../errors';
 
 export function appFlagsOf(flags: {
   configFile?: string;
@@ -23,5 +26,18 @@ export function untilStopSignal(
     };
     process.on('SIGINT', handler);
     process.on('SIGTERM', handler);
+  });
+}
+
+export function checkScanId(scanId: string): void {
+  if (!scanIdSchema.safeParse(scanId).success)
+    throw new UsageError(`not a scan id: ${JSON.stringify(scanId)}`);
+}
+
+/** The scan's workflow description; an unknown scan id is a usage error. */
+export function describeScan(handle: WorkflowHandle, scanId: string) {
+  return handle.describe().catch((error: unknown) => {
+    if (error instanceof WorkflowNotFoundError) throw new UsageError(`no scan with id ${scanId}`);
+    throw error;
   });
 }

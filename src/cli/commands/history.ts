@@ -3,18 +3,14 @@ import { loadAppContext } from '../../app/context';
 import { listScans, type HistoryFilter, type ScanListing } from '../../client/history';
 import { historyFlagsSchema, parseFlags, type HistoryFlags } from '../options';
 import { printJson, printLine } from '../output';
-import { openSession } from '../session';
+import { CLIENT_ONLY, openSession } from '../session';
 import { appFlagsOf } from './common';
 
 export async function historyCommand(raw: Record<string, unknown>): Promise<void> {
   const flags = parseFlags(historyFlagsSchema, raw);
   const ctx = loadAppContext(appFlagsOf(flags));
 
-  const session = await openSession(ctx, flags, {
-    mayStartServer: false,
-    worker: 'never',
-    taskQueue: '',
-  });
+  const session = await openSession(ctx, flags, CLIENT_ONLY);
   try {
     const scans = await listScans(session.client, filterOf(flags), flags.limit);
     if (flags.json) {

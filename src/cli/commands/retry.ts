@@ -8,13 +8,12 @@ import { loadAppContext } from '../../app/context';
 import { submitRetry } from '../../client/retry';
 import { readResponse } from '../../client/submit';
 import { scanIdSchema } from '../../scan/ids';
-import { UsageError } from '../errors';
 import { commonFlagsSchema, connectionFlagsSchema, parseFlags, planFlagsSchema } from '../options';
 import { printJson, printLine } from '../output';
 import { planScan } from '../plan-flags';
-import { openSession } from '../session';
-import { appFlagsOf } from './common';
-import { scanFailed } from './scan';
+import { openSession, submitterOptions } from '../session';
+import { appFlagsOf, checkScanId } from './common';
+import { waitForScan } from './scan';
 
 export const retryFlagsSchema = commonFlagsSchema
   .extend(connectionFlagsSchema.shape)
@@ -30,19 +29,13 @@ export async function retryCommand(
   raw: Record<string, unknown>,
 ): Promise<void> {
   const flags = parseFlags(retryFlagsSchema, raw);
-  if (!scanIdSchema.safeParse(originalScanId).success) {
-    throw new UsageError(`not a scan id: ${JSON.stringify(originalScanId)}`);
-  }
+  checkScanId(originalScanId);
   const ctx = loadAppContext(appFlagsOf(flags));
   // The retry runs with today's configuration: a fixed option is part of fixing a fault.
   const { plan } = planScan(ctx, flags);
   const taskQueue = flags.taskQueue ?? ctx.config.temporal.task_queue;
 
-  const session = await openSession(ctx, flags, {
-    mayStartServer: !flags.detach,
-    worker: flags.detach ? 'never' : flags.localWorker ? 'always' : 'auto',
-    taskQueue,
-  });
+  const session = await openSession(ctx, flags, submitterOptions(flags, taskQueue));
   try {
     const submitted = await submitRetry(
       { client: session.client, blobStore: ctx.blobStore, taskQueue },
@@ -52,11 +45,7 @@ export async function retryCommand(
       await printLine(submitted.scanId);
       return;
     }
-    await Promise.race([submitted.handle.result(), session.workerFailure]).catch(
-      (error: unknown) => {
-        throw scanFailed(submitted.scanId, error);
-      },
-    );
+    await waitForScan(session, submitted);
     await printJson(await readResponse(ctx.blobStore, submitted.scanId));
   } finally {
     await session.close();

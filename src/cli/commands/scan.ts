@@ -1,13 +1,13 @@
 /** `stoq scan [FILE|-]`: one scan, its response printed as stoQ's JSON. */
 import { WorkflowFailedError } from '@temporalio/client';
 import { loadAppContext, type AppContext } from '../../app/context';
-import { readResponse, submitScan } from '../../client/submit';
+import { readResponse, submitScan, type SubmittedScan } from '../../client/submit';
 import { InfraError } from '../errors';
 import { openScanInput } from '../input';
 import { parseFlags, scanFlagsSchema } from '../options';
 import { printJson, printLine } from '../output';
 import { planScan } from '../plan-flags';
-import { openSession } from '../session';
+import { openSession, submitterOptions, type Session } from '../session';
 import { appFlagsOf } from './common';
 
 export async function scanCommand(
@@ -20,11 +20,7 @@ export async function scanCommand(
   const input = await openScanInput(file);
   const taskQueue = flags.taskQueue ?? ctx.config.temporal.task_queue;
 
-  const session = await openSession(ctx, flags, {
-    mayStartServer: !flags.detach,
-    worker: flags.detach ? 'never' : flags.localWorker ? 'always' : 'auto',
-    taskQueue,
-  });
+  const session = await openSession(ctx, flags, submitterOptions(flags, taskQueue));
   try {
     const submitted = await submitScan(
       { client: session.client, blobStore: ctx.blobStore, taskQueue },
@@ -45,11 +41,7 @@ export async function scanCommand(
       await printLine(submitted.scanId);
       return;
     }
-    await Promise.race([submitted.handle.result(), session.workerFailure]).catch(
-      (error: unknown) => {
-        throw scanFailed(submitted.scanId, error);
-      },
-    );
+    await waitForScan(session, submitted);
     await report(ctx, submitted.scanId, planned.plan.connectors);
   } finally {
     await session.close();
@@ -72,6 +64,13 @@ async function report(ctx: AppContext, scanId: string, connectors: string[]): Pr
     },
     'scan finished',
   );
+}
+
+/** Waits for a submitted scan; an in-process worker that dies fails the wait too. */
+export async function waitForScan(session: Session, submitted: SubmittedScan): Promise<void> {
+  await Promise.race([submitted.handle.result(), session.workerFailure]).catch((error: unknown) => {
+    throw scanFailed(submitted.scanId, error);
+  });
 }
 
 export function scanFailed(scanId: string, error: unknown): Error {

@@ -10,7 +10,7 @@ import { InfraError } from '../errors';
 import { setRetention } from '../local-server';
 import { parseFlags, setupFlagsSchema } from '../options';
 import { printLine } from '../output';
-import { openSession } from '../session';
+import { CLIENT_ONLY, openSession } from '../session';
 import { appFlagsOf } from './common';
 
 export async function setupCommand(raw: Record<string, unknown>): Promise<void> {
@@ -18,11 +18,7 @@ export async function setupCommand(raw: Record<string, unknown>): Promise<void> 
   const ctx = loadAppContext(appFlagsOf(flags));
   const days = ctx.config.temporal.history_retention_days;
 
-  const session = await openSession(ctx, flags, {
-    mayStartServer: false,
-    worker: 'never',
-    taskQueue: '',
-  });
+  const session = await openSession(ctx, flags, CLIENT_ONLY);
   const namespace = session.settings.namespace;
   try {
     await printLine(`server     ${session.address}, namespace ${namespace}`);

@@ -3,25 +3,23 @@
  * scan kept. Without a stored response, the scan's workflow says why: still running, failed,
  * or no such scan.
  */
-import { WorkflowNotFoundError } from '@temporalio/client';
 import { loadAppContext, type AppContext } from '../../app/context';
 import { describeBlobStore } from '../../blobstore';
+import { statusName } from '../../client/history';
 import { readResponse } from '../../client/submit';
 import type { StoqResponse } from '../../model/schemas';
 import { ScanLedger } from '../../scan/ledger';
 import { SCAN_CANCELLED } from '../../workflows/scan';
-import { scanIdSchema } from '../../scan/ids';
-import { InfraError, UsageError } from '../errors';
+import { InfraError } from '../errors';
 import { parseFlags, showFlagsSchema, type ShowFlags } from '../options';
 import { printJson } from '../output';
-import { openSession } from '../session';
+import { CLIENT_ONLY, openSession } from '../session';
 import { scanFailed } from './scan';
-import { appFlagsOf } from './common';
+import { appFlagsOf, checkScanId, describeScan } from './common';
 
 export async function showCommand(scanId: string, raw: Record<string, unknown>): Promise<void> {
   const flags = parseFlags(showFlagsSchema, raw);
-  if (!scanIdSchema.safeParse(scanId).success)
-    throw new UsageError(`not a scan id: ${JSON.stringify(scanId)}`);
+  checkScanId(scanId);
   const ctx = loadAppContext(appFlagsOf(flags));
 
   const stored = await new ScanLedger(ctx.blobStore, scanId).response();
@@ -43,17 +41,10 @@ function isPartial(response: StoqResponse): boolean {
 }
 
 async function explainMissing(ctx: AppContext, flags: ShowFlags, scanId: string): Promise<void> {
-  const session = await openSession(ctx, flags, {
-    mayStartServer: false,
-    worker: 'never',
-    taskQueue: '',
-  });
+  const session = await openSession(ctx, flags, CLIENT_ONLY);
   try {
     const handle = session.client.workflow.getHandle(scanId);
-    const description = await handle.describe().catch((error: unknown) => {
-      if (error instanceof WorkflowNotFoundError) throw new UsageError(`no scan with id ${scanId}`);
-      throw error;
-    });
+    const description = await describeScan(handle, scanId);
 
     const status = description.status.name;
     if (status === 'RUNNING' && flags.wait) {
@@ -70,9 +61,7 @@ async function explainMissing(ctx: AppContext, flags: ShowFlags, scanId: string)
         `scan ${scanId} completed but its response is not in the blob store at ${describeBlobStore(ctx.config.blobstore)}`,
       );
     }
-    throw new InfraError(
-      `scan ${scanId} has no response: its workflow is ${status.toLowerCase().replace(/_/g, ' ')}`,
-    );
+    throw new InfraError(`scan ${scanId} has no response: its workflow is ${statusName(status)}`);
   } finally {
     await session.close();
   }

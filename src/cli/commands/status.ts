@@ -1,23 +1,18 @@
 /** `stoq status SCAN_ID`: how far a scan got, from its workflows' state and queries. */
 import { loadAppContext } from '../../app/context';
 import { scanStatus, type ScanStatus } from '../../client/status';
-import { scanIdSchema } from '../../scan/ids';
 import { UsageError } from '../errors';
 import { parseFlags, statusFlagsSchema } from '../options';
 import { printJson, printLine } from '../output';
-import { openSession } from '../session';
-import { appFlagsOf } from './common';
+import { CLIENT_ONLY, openSession } from '../session';
+import { appFlagsOf, checkScanId } from './common';
 
 export async function statusCommand(scanId: string, raw: Record<string, unknown>): Promise<void> {
   const flags = parseFlags(statusFlagsSchema, raw);
   checkScanId(scanId);
   const ctx = loadAppContext(appFlagsOf(flags));
 
-  const session = await openSession(ctx, flags, {
-    mayStartServer: false,
-    worker: 'never',
-    taskQueue: '',
-  });
+  const session = await openSession(ctx, flags, CLIENT_ONLY);
   try {
     const status = await scanStatus(session.client, scanId);
     if (!status) throw new UsageError(`no scan with id ${scanId}`);
@@ -26,11 +21,6 @@ export async function statusCommand(scanId: string, raw: Record<string, unknown>
   } finally {
     await session.close();
   }
-}
-
-export function checkScanId(scanId: string): void {
-  if (!scanIdSchema.safeParse(scanId).success)
-    throw new UsageError(`not a scan id: ${JSON.stringify(scanId)}`);
 }
 
 /** The human form: one fact a line, then one line per payload at work. */
