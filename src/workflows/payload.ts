@@ -17,6 +17,7 @@ import {
   shortId,
 } from './calls';
 import { scanExtracted } from './children';
+import { pluginProblem, usablePlugins } from './plugins';
 import { payloadProgressQuery } from './queries';
 import { planRound } from './scheduling';
 import type {
@@ -185,13 +186,9 @@ function workerPlan(state: PayloadState, name: string): PluginPlan | undefined {
 
 /** The configured dispatchers that can run; the others are recorded as errors once. */
 function usableDispatchers(state: PayloadState): PluginPlan[] {
-  const usable: PluginPlan[] = [];
-  for (const name of state.plan.dispatchers) {
-    const plugin = state.plan.plugins[name];
-    if (plugin?.kinds.includes('dispatcher') && !plugin.invalid) usable.push(plugin);
-    else addError(state, unavailable(plugin, name, 'dispatcher'), name);
-  }
-  return usable;
+  return usablePlugins(state.plan, state.plan.dispatchers, 'dispatcher', (problem, name) =>
+    addError(state, problem, name),
+  );
 }
 
 async function dispatch(state: PayloadState, dispatchers: PluginPlan[]): Promise<void> {
@@ -257,11 +254,12 @@ async function runWorker(state: PayloadState, worker: string): Promise<void> {
 async function archive(state: PayloadState, names: readonly string[]): Promise<void> {
   const { input } = state;
   for (const name of names) {
-    const plugin = state.plan.plugins[name];
-    if (!plugin?.kinds.includes('archiver') || plugin.invalid) {
-      addError(state, unavailable(plugin, name, 'archiver'), name);
+    const problem = pluginProblem(state.plan, name, 'archiver');
+    if (problem) {
+      addError(state, problem, name);
       continue;
     }
+    const plugin = state.plan.plugins[name];
     try {
       const activities = pluginActivities(plugin, `archive ${label(input)} with ${name}`);
       const outcome = await activities.archivePayload(pluginCall(state, plugin));
@@ -294,11 +292,6 @@ function askFor(state: PayloadState, names: readonly string[]): void {
 
 function addError(state: PayloadState, error: string, pluginName: string | null = null): void {
   state.errors.push({ error, plugin_name: pluginName, payload_id: state.input.payload.payload_id });
-}
-
-function unavailable(plugin: PluginPlan | undefined, name: string, kind: string): string {
-  if (!plugin) return `unknown plugin "${name}"`;
-  return plugin.invalid ?? `plugin "${name}" is not a ${kind}`;
 }
 
 function label(input: PayloadWorkflowInput): string {

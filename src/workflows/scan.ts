@@ -24,6 +24,7 @@ import {
   shortId,
 } from './calls';
 import { childSearchAttributes, payloadWorkflowId } from './children';
+import { usablePlugins } from './plugins';
 import { scanProgressQuery } from './queries';
 import {
   StoqHasErrors,
@@ -32,7 +33,7 @@ import {
   StoqWorkers,
   StoqYaraRules,
 } from './search-attributes';
-import type { PluginPlan, ScanProgress, ScanSummary, ScanWorkflowInput } from './types';
+import type { ScanProgress, ScanSummary, ScanWorkflowInput } from './types';
 
 export const SCAN_CANCELLED = 'scan cancelled';
 
@@ -152,7 +153,9 @@ type FinishInput = Pick<ScanWorkflowInput, 'scan_id' | 'plan'>;
 
 async function decorate(input: FinishInput, errors: StoqError[]): Promise<Record<string, unknown>> {
   const results: Record<string, unknown> = {};
-  const plugins = usable(input, input.plan.decorators, 'decorator', errors);
+  const plugins = usablePlugins(input.plan, input.plan.decorators, 'decorator', (problem, name) =>
+    errors.push({ error: problem, plugin_name: name, payload_id: null }),
+  );
 
   await Promise.all(
     plugins.map(async (plugin) => {
@@ -175,7 +178,9 @@ async function decorate(input: FinishInput, errors: StoqError[]): Promise<Record
 
 async function connect(input: FinishInput): Promise<StoqError[]> {
   const errors: StoqError[] = [];
-  const plugins = usable(input, input.plan.connectors, 'connector', errors);
+  const plugins = usablePlugins(input.plan, input.plan.connectors, 'connector', (problem, name) =>
+    errors.push({ error: problem, plugin_name: name, payload_id: null }),
+  );
 
   await Promise.all(
     plugins.map(async (plugin) => {
@@ -192,23 +197,4 @@ async function connect(input: FinishInput): Promise<StoqError[]> {
     }),
   );
   return errors;
-}
-
-function usable(
-  input: FinishInput,
-  names: string[],
-  kind: string,
-  errors: StoqError[],
-): PluginPlan[] {
-  const plugins: PluginPlan[] = [];
-  for (const name of names) {
-    const plugin = input.plan.plugins[name];
-    const problem = !plugin
-      ? `unknown plugin "${name}"`
-      : (plugin.invalid ??
-        (plugin.kinds.includes(kind) ? undefined : `plugin "${name}" is not a ${kind}`));
-    if (problem) errors.push({ error: problem, plugin_name: name, payload_id: null });
-    else plugins.push(plugin);
-  }
-  return plugins;
 }
