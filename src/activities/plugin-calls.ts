@@ -12,7 +12,7 @@ import { payloadMetaSchema, type StoqError } from '../model/schemas';
 import type { ExtractedPayload, WorkerResult } from '../plugins/api';
 import { PluginUnavailableError } from '../plugins/host';
 import { payloadIdFor } from '../scan/ids';
-import { EXTRACTION_CHUNK_SIZE, ScanLedger } from '../scan/ledger';
+import { ScanLedger } from '../scan/ledger';
 import { scanLogger } from '../log';
 import type {
   ArchiverInput,
@@ -161,11 +161,11 @@ async function storeExtracted(
     if (index % 100 === 0) Context.current().heartbeat();
   }
 
-  let chunks = 0;
-  for (let start = 0; start < descriptors.length; start += EXTRACTION_CHUNK_SIZE) {
-    const chunk = descriptors.slice(start, start + EXTRACTION_CHUNK_SIZE);
-    await ledger.putExtractedChunk(input.payload.payload_id, input.plugin.name, chunks++, chunk);
-  }
+  const chunks = await ledger.putExtractedListing(
+    input.payload.payload_id,
+    input.plugin.name,
+    descriptors,
+  );
 
   const inline = descriptors.length <= INLINE_EXTRACTIONS ? descriptors : undefined;
   return { worker: input.plugin.name, count: descriptors.length, chunks, inline };

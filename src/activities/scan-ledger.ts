@@ -92,9 +92,7 @@ export function scanLedgerActivities(runtime: ActivityRuntime) {
     },
 
     async readRetryChunk(input: RetryChunkInput): Promise<RetryEntry[]> {
-      const entries = await ledgerOf(input.scan_id).document<RetryEntry[]>(
-        `retry/${input.chunk}.json`,
-      );
+      const entries = await ledgerOf(input.scan_id).retryEntries(input.chunk);
       if (!entries)
         throw ApplicationFailure.nonRetryable(
           `retry chunk ${input.chunk} of ${input.scan_id} is missing`,

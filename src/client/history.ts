@@ -4,6 +4,7 @@
  * query strings are the ones a user could type into the Web UI.
  */
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
+import { chunked } from '../chunked';
 import {
   keywordValue,
   StoqFilename,
@@ -124,7 +125,7 @@ export async function listScans(
   const queries =
     filter.sha256 === undefined
       ? [scanQuery(filter)]
-      : chunks(await scanIdsWithSha256(client, filter.sha256), IDS_PER_QUERY).map((ids) =>
+      : chunked(await scanIdsWithSha256(client, filter.sha256), IDS_PER_QUERY).map((ids) =>
           scanQuery(filter, ids),
         );
 
@@ -180,10 +181,4 @@ export function listingOf(execution: WorkflowExecutionInfo): ScanListing {
 /** `TIMED_OUT` -> `timed out`: the SDK's status names, as the CLI prints them. */
 export function statusName(name: string): string {
   return name.toLowerCase().replace(/_/g, ' ');
-}
-
-function chunks<T>(items: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
 }

@@ -6,12 +6,14 @@
  *   scans/<scan>/payloads/<payload>.json             what the payload workflow recorded
  *   scans/<scan>/workers/<payload>/<worker>.json     one worker's results
  *   scans/<scan>/extracted/<payload>/<worker>/<n>.json  one chunk of a worker's extractions
+ *   scans/<scan>/retry/<n>.json                      one chunk of the payloads a retry resumes
  *   scans/<scan>/plan.json                           the plan the scan runs with
  *   scans/<scan>/response.json                       the final StoqResponse
  */
 import type { BlobStore } from '../blobstore/types';
 import type { StoqResponse } from '../model/schemas';
-import type { ExtractedDescriptor, PayloadRecord, ScanPlan } from '../workflows/types';
+import { chunked } from '../chunked';
+import type { ExtractedDescriptor, PayloadRecord, RetryEntry, ScanPlan } from '../workflows/types';
 
 /** Extractions per ledger chunk: one fan-out workflow starts this many payload workflows. */
 export const EXTRACTION_CHUNK_SIZE = 500;
@@ -52,16 +54,23 @@ export class ScanLedger {
     return results;
   }
 
-  async putExtractedChunk(
+  /**
+   * Lists everything a worker extracted from a payload, in chunks of
+   * {@link EXTRACTION_CHUNK_SIZE}; returns how many chunks were written.
+   */
+  async putExtractedListing(
     payloadId: string,
     worker: string,
-    chunk: number,
     items: ExtractedDescriptor[],
-  ): Promise<void> {
-    await this.store.putDocument(
-      this.key('extracted', payloadId, worker, `${chunk}.json`),
-      toJson(items),
-    );
+  ): Promise<number> {
+    const chunks = chunked(items, EXTRACTION_CHUNK_SIZE);
+    for (const [chunk, slice] of chunks.entries()) {
+      await this.store.putDocument(
+        this.key('extracted', payloadId, worker, `${chunk}.json`),
+        toJson(slice),
+      );
+    }
+    return chunks.length;
   }
 
   async extractedChunk(
@@ -120,13 +129,18 @@ export class ScanLedger {
     return JSON.parse(body) as ScanPlan;
   }
 
-  async putDocument(relativeKey: string, value: unknown): Promise<void> {
-    await this.store.putDocument(this.key(relativeKey), toJson(value));
+  /** A retry's payloads to resume, in chunks; returns how many chunks were written. */
+  async putRetryEntries(entries: RetryEntry[]): Promise<number> {
+    const chunks = chunked(entries, EXTRACTION_CHUNK_SIZE);
+    for (const [chunk, slice] of chunks.entries()) {
+      await this.store.putDocument(this.key('retry', `${chunk}.json`), toJson(slice));
+    }
+    return chunks.length;
   }
 
-  async document<T>(relativeKey: string): Promise<T | undefined> {
-    const body = await this.store.getDocument(this.key(relativeKey));
-    return body === undefined ? undefined : (JSON.parse(body) as T);
+  async retryEntries(chunk: number): Promise<RetryEntry[] | undefined> {
+    const body = await this.store.getDocument(this.key('retry', `${chunk}.json`));
+    return body === undefined ? undefined : (JSON.parse(body) as RetryEntry[]);
   }
 
   responseKey(): string {

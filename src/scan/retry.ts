@@ -10,7 +10,7 @@
 import type { StoqError, StoqResponse } from '../model/schemas';
 import type { PayloadRecord, RetryEntry, ScanPlan } from '../workflows/types';
 import { payloadIdFor } from './ids';
-import { EXTRACTION_CHUNK_SIZE, ScanLedger } from './ledger';
+import { ScanLedger } from './ledger';
 
 export interface RetryPreparation {
   /** Chunks of payloads to resume, stored as `retry/<n>.json` in the retry's ledger. */
@@ -81,14 +81,8 @@ export async function prepareRetry(
     throw new NothingToRetryError(`scan ${original.scanId} has no failed plugins${which} to retry`);
   }
 
-  for (let start = 0, chunk = 0; start < entries.length; start += EXTRACTION_CHUNK_SIZE, chunk++) {
-    await retry.putDocument(
-      `retry/${chunk}.json`,
-      entries.slice(start, start + EXTRACTION_CHUNK_SIZE),
-    );
-  }
   return {
-    chunks: Math.ceil(entries.length / EXTRACTION_CHUNK_SIZE),
+    chunks: await retry.putRetryEntries(entries),
     payloads: entries.length,
     plugins: [...plugins].sort(),
     root_sha256: records[0]?.sha256 ?? '',
@@ -125,18 +119,7 @@ async function copyPayload(
   for (const worker of record.extracted_by_workers) {
     const extracted = await original.extractedBy(record.payload_id, worker);
     const renamed = extracted.map((item) => ({ ...item, payload_id: rename(item.payload_id)! }));
-    for (
-      let start = 0, chunk = 0;
-      start < renamed.length;
-      start += EXTRACTION_CHUNK_SIZE, chunk++
-    ) {
-      await retry.putExtractedChunk(
-        payloadId,
-        worker,
-        chunk,
-        renamed.slice(start, start + EXTRACTION_CHUNK_SIZE),
-      );
-    }
+    await retry.putExtractedListing(payloadId, worker, renamed);
   }
   return copied;
 }
