@@ -45,13 +45,15 @@ interface PayloadState {
   listings: ExtractionListing[];
   /** Workers whose extractions were listed before a retry resumed this payload. */
   priorExtractors: string[];
-  progress: PayloadProgress;
+  phase: PayloadProgress['phase'];
+  /** Workers whose activities are under way. */
+  running: string[];
 }
 
 export async function payloadWorkflow(input: PayloadWorkflowInput): Promise<PayloadWorkflowResult> {
   const plan = await ledgerActivities().loadPlan(input.scan_id);
   const state = input.resume ? await resumedState(input, plan) : initialState(input, plan);
-  setHandler(payloadProgressQuery, () => state.progress);
+  setHandler(payloadProgressQuery, () => progressOf(state));
 
   try {
     await scanAndArchive(state);
@@ -66,9 +68,9 @@ export async function payloadWorkflow(input: PayloadWorkflowInput): Promise<Payl
   }
   await ledgerActivities().recordPayload(input.scan_id, toRecord(state));
 
-  state.progress.phase = 'extracting';
+  state.phase = 'extracting';
   const descendants = await scanExtracted(input, state.listings);
-  state.progress.phase = 'done';
+  state.phase = 'done';
   return { payload_id: input.payload.payload_id, payload_count: 1 + descendants };
 }
 
@@ -83,7 +85,7 @@ async function scanAndArchive(state: PayloadState): Promise<void> {
     await scanRounds(state);
   }
 
-  state.progress.phase = 'archiving';
+  state.phase = 'archiving';
   if (input.request_meta.archive_payloads && input.payload.payload_meta.should_archive) {
     await archive(state, input.resume ? input.resume.archivers : plan.dest_archivers);
   }
@@ -108,13 +110,8 @@ function initialState(input: PayloadWorkflowInput, plan: ScanPlan): PayloadState
     errors: [],
     listings: [],
     priorExtractors: [],
-    progress: {
-      payload_id: payload.payload_id,
-      phase: 'scanning',
-      workers_run: [],
-      running: [],
-      extracted: 0,
-    },
+    phase: 'scanning',
+    running: [],
   };
 }
 
@@ -148,7 +145,6 @@ async function resumedState(input: PayloadWorkflowInput, plan: ScanPlan): Promis
     (error) => !error.plugin_name || !again.has(error.plugin_name),
   );
   state.priorExtractors = record.extracted_by_workers;
-  state.progress.workers_run = [...workersRun];
   return state;
 }
 
@@ -231,24 +227,20 @@ async function runWorker(state: PayloadState, worker: string): Promise<void> {
     return;
   }
 
-  state.progress.running.push(worker);
+  state.running.push(worker);
   try {
     const activities = pluginActivities(plugin, `${worker} on ${label(input)}`);
     const outcome = await activities.runWorker(pluginCall(state, plugin));
     state.errors.push(...outcome.errors);
-    if (outcome.extracted) {
-      state.listings.push(outcome.extracted);
-      state.progress.extracted += outcome.extracted.count;
-    }
+    if (outcome.extracted) state.listings.push(outcome.extracted);
     askFor(state, outcome.dispatch_to);
   } catch (error) {
     if (isCancellation(error)) throw error;
     addError(state, failureMessage(error), worker);
   } finally {
-    state.progress.running = state.progress.running.filter((name) => name !== worker);
+    state.running = state.running.filter((name) => name !== worker);
   }
   state.workersRun.push(worker);
-  state.progress.workers_run = [...state.workersRun];
 }
 
 async function archive(state: PayloadState, names: readonly string[]): Promise<void> {
@@ -271,6 +263,17 @@ async function archive(state: PayloadState, names: readonly string[]): Promise<v
     }
     state.archiversRun.push(name);
   }
+}
+
+/** The progress query's answer, read off the state as it is. */
+function progressOf(state: PayloadState): PayloadProgress {
+  return {
+    payload_id: state.input.payload.payload_id,
+    phase: state.phase,
+    workers_run: [...state.workersRun],
+    running: [...state.running],
+    extracted: state.listings.reduce((sum, listing) => sum + listing.count, 0),
+  };
 }
 
 /** What a worker or archiver activity is told: the payload, the plugin, the state so far. */
